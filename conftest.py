@@ -1,0 +1,138 @@
+"""The named test world: two communes (Salé, Témara), a citizen and staff of each, an administrator of each."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("JAMAA_ENV", "test")
+
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import pytest  # noqa: E402
+
+PASSWORD = "Correct-Horse-2026"
+
+
+@dataclass
+class World:
+    sale: object
+    temara: object
+    sale_etat_civil: object
+    sale_urbanisme: object
+    temara_etat_civil: object
+    citizen_sale: object
+    citizen_temara: object
+    agent_sale: object
+    head_sale: object
+    admin_sale: object
+    leader_sale: object
+    agent_temara: object
+    admin_temara: object
+    password: str = PASSWORD
+
+
+def _commune(slug: str, code: str, name_ar: str, name_fr: str, name_zgh: str, host: str):
+    from jamaa.core.models import Commune, CommuneHost
+
+    commune = Commune.objects.create(slug=slug, code=code, name_ar=name_ar, name_fr=name_fr, name_zgh=name_zgh,
+                                     phone="+212537000000", email=f"contact@{slug}.ma")
+    CommuneHost.objects.create(commune=commune, host=host, is_primary=True)
+    return commune
+
+
+def _user(username: str, full_name: str, **extra):
+    from jamaa.core.models import User
+
+    return User.objects.create_user(username, PASSWORD, full_name=full_name, is_verified=True, **extra)
+
+
+def _staff(commune, user, role, department=None):
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from jamaa.core.models import Membership
+
+    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    return Membership.all_communes.create(commune=commune, user=user, role=role, department=department,
+                                          accepted_at=timezone.now())
+
+
+@pytest.fixture
+def world(db) -> Iterator[World]:
+    from jamaa.core import tenancy
+    from jamaa.core.models import Arrondissement, Department, Role
+
+    with tenancy.unscoped():
+        sale = _commune("sale", "SAL", "سلا", "Salé", "ⵙⵍⴰ", "sale.localhost")
+        temara = _commune("temara", "TEM", "تمارة", "Témara", "ⵜⵎⴰⵔⴰ", "temara.localhost")
+        for i, (slug, ar, fr) in enumerate([
+            ("bab-lamrissa", "باب لمريسة", "Bab Lamrissa"), ("bettana", "بطانة", "Bettana"),
+            ("hssaine", "احصين", "Hssaine"), ("layayda", "العيايدة", "Layayda"), ("tabriquet", "تابريكت", "Tabriquet"),
+        ]):
+            Arrondissement.all_communes.create(commune=sale, slug=slug, name_ar=ar, name_fr=fr, position=i)
+        sale_ec = Department.all_communes.create(commune=sale, code="etat-civil", name_ar="الحالة المدنية",
+                                                 name_fr="État civil")
+        sale_urb = Department.all_communes.create(commune=sale, code="urbanisme", name_ar="التعمير",
+                                                  name_fr="Urbanisme")
+        temara_ec = Department.all_communes.create(commune=temara, code="etat-civil", name_ar="الحالة المدنية",
+                                                   name_fr="État civil")
+        w = World(
+            sale=sale, temara=temara, sale_etat_civil=sale_ec, sale_urbanisme=sale_urb, temara_etat_civil=temara_ec,
+            citizen_sale=_user("+212612345678", "Fatima Zahra Bennani", signup_commune=sale),
+            citizen_temara=_user("youssef@example.ma", "Youssef El Idrissi", signup_commune=temara),
+            agent_sale=_user("agent@sale.example.ma", "Karim Agent"),
+            head_sale=_user("head@sale.example.ma", "Naima Cheffe"),
+            admin_sale=_user("admin@sale.example.ma", "Samir Admin"),
+            leader_sale=_user("president@sale.example.ma", "Omar President"),
+            agent_temara=_user("agent@temara.example.ma", "Laila Agent"),
+            admin_temara=_user("admin@temara.example.ma", "Hamid Admin"),
+        )
+        _staff(sale, w.agent_sale, Role.AGENT, sale_ec)
+        _staff(sale, w.head_sale, Role.HEAD, sale_ec)
+        _staff(sale, w.admin_sale, Role.ADMIN)
+        _staff(sale, w.leader_sale, Role.LEADERSHIP)
+        _staff(temara, w.agent_temara, Role.AGENT, temara_ec)
+        _staff(temara, w.admin_temara, Role.ADMIN)
+    yield w
+
+
+def host_client(host: str):
+    from django.test import Client
+
+    return Client(HTTP_HOST=host)
+
+
+def login_staff(client, user):
+    """Log a member of staff in with their password and a verified TOTP device (as after the 2FA step)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def sale_client():
+    return host_client("sale.localhost")
+
+
+@pytest.fixture
+def temara_client():
+    return host_client("temara.localhost")
+
+
+@pytest.fixture
+def platform_client():
+    return host_client("localhost")
+
+
+@pytest.fixture
+def sale_scope(world):
+    from jamaa.core import tenancy
+
+    with tenancy.scope(world.sale):
+        yield world.sale

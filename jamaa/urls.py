@@ -1,0 +1,26 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from jamaa.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("commune-logo/<slug:slug>", core_views.commune_logo, name="commune_logo"),
+    path("api/v1/", include("jamaa.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+urlpatterns += i18n_patterns(
+    path("", core_views.home, name="home"),
+    path("accounts/", include("jamaa.core.accounts.urls")),
+    path("backoffice/", include("jamaa.core.backoffice.urls")),
+    path("dev/outbox/", include("jamaa.notifications.urls")),
+    prefix_default_language=False,
+)
+
+handler400 = "jamaa.core.views.bad_request"
+handler403 = "jamaa.core.views.permission_denied"
+handler404 = "jamaa.core.views.page_not_found"
+handler500 = "jamaa.core.views.server_error"

@@ -75,7 +75,7 @@ if JAMAA_ENV not in {"development", "test", "production"}:
 PRODUCTION = JAMAA_ENV == "production"
 TESTING = JAMAA_ENV == "test"
 if not PRODUCTION:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", JAMAA_ENV == "development")
 if PRODUCTION and DEBUG:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jamaa.core.backoffice import views
+from jamaa.core.backoffice import calendar_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -14,6 +14,6 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("audit/", views.audit_log, name="audit"),
-    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/", calendar_views.calendar, name="calendar"),
     path("overview/", views.overview, name="overview"),
 ]

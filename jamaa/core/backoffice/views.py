@@ -41,9 +41,6 @@ def audit_log(request, *args, **kwargs):
     raise Http404
 
 
-def calendar(request, *args, **kwargs):
-    raise Http404
-
 
 def overview(request, *args, **kwargs):
     raise Http404

@@ -136,3 +136,12 @@ def sale_scope(world):
 
     with tenancy.scope(world.sale):
         yield world.sale
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    """Every test starts with no SMS sent (as Django empties mail.outbox for e-mail)."""
+    from jamaa.notifications.backends import MemorySmsBackend
+
+    MemorySmsBackend.outbox.clear()
+    yield

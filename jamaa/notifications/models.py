@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -22,8 +24,24 @@ class Status(models.TextChoices):
 
 
 class OutboundMessageQuerySet(models.QuerySet["OutboundMessage"]):
-    def due(self, now: "timezone.datetime | None" = None) -> "OutboundMessageQuerySet":
+    def due(self, now: datetime | None = None) -> OutboundMessageQuerySet:
+        """Pending messages whose next attempt is now or past."""
         return self.filter(status=Status.PENDING, next_attempt_at__lte=now or timezone.now())
+
+    def needing_a_job(self, now: datetime, stale_after: timedelta) -> OutboundMessageQuerySet:
+        """Due messages with no delivery job enqueued since they became due, or whose job is so old that it was
+        probably lost (the worker died, the job row was pruned)."""
+        return self.due(now).filter(
+            models.Q(enqueued_at__isnull=True)
+            | models.Q(enqueued_at__lt=models.F("next_attempt_at"))
+            | models.Q(enqueued_at__lt=now - stale_after)
+        )
+
+    def for_outbox_page(self, commune: Commune | None) -> OutboundMessageQuerySet:
+        """The messages a tester may read on a commune's (or the platform's) development outbox page."""
+        if commune is None:
+            return self.filter(commune__isnull=True)
+        return self.filter(models.Q(commune=commune) | models.Q(commune__isnull=True))
 
 
 class OutboundMessage(models.Model):
@@ -41,6 +59,8 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     max_attempts = models.PositiveSmallIntegerField(default=6)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When a delivery job was last enqueued for the row: the periodic sweep re-enqueues only rows without one.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

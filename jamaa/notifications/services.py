@@ -1,16 +1,25 @@
 """Queueing messages. Callers use `notify_user()` or `queue_message()` inside their own transaction: the
-outbox row and its delivery job commit (or roll back) together with the change that caused them."""
+outbox row and its delivery job (a row of the database task backend) commit, or roll back, together with the
+change that caused them. The worker then delivers it (jamaa.notifications.delivery)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from jamaa.core.models import Commune, User
-from jamaa.notifications.models import Channel, OutboundMessage
+from jamaa.notifications.models import Channel, OutboundMessage, Status
+
+
+def _language(language: str | None) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    code = (language or "").split("-")[0].lower()
+    return code if code in codes else settings.LANGUAGE_CODE
 
 
 def render_message(template: str, channel: str, language: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -19,7 +28,7 @@ def render_message(template: str, channel: str, language: str, context: dict[str
         body = render_to_string(f"notifications/{template}.{channel}.txt", context).strip()
         subject = ""
         if channel == Channel.EMAIL:
-            subject = " ".join(render_to_string(f"notifications/{template}.subject.txt", context).split())
+            subject = " ".join(render_to_string(f"notifications/{template}.subject.txt", context).split())[:200]
     return subject, body
 
 
@@ -34,13 +43,21 @@ def queue_message(
     commune: Commune | None = None,
     user: User | None = None,
 ) -> OutboundMessage:
+    """Render the message in `language` and put it in the outbox with its delivery job."""
     from jamaa.notifications.tasks import deliver_message
 
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    recipient = (recipient or "").strip()
+    if not recipient:
+        raise ValueError("a message needs a recipient")
+    language = _language(language)
     context = {"commune": commune, "user": user, **context}
     subject, body = render_message(template, channel, language, context)
+    now = timezone.now()
     message = OutboundMessage.objects.create(
         commune=commune, user=user, channel=channel, recipient=recipient, template=template,
-        language=language, subject=subject, body=body,
+        language=language, subject=subject, body=body, created_at=now, next_attempt_at=now, enqueued_at=now,
     )
     deliver_message.enqueue(message.pk)
     return message
@@ -59,3 +76,20 @@ def notify_user(
         channel=chosen, recipient=recipient, template=template, context=context,
         language=user.language, commune=commune, user=user,
     )
+
+
+def requeue_messages(messages: QuerySet[OutboundMessage]) -> int:
+    """Give failed messages a fresh set of attempts (platform operators, after fixing a gateway). Returns how many."""
+    from jamaa.notifications.tasks import deliver_message
+
+    count = 0
+    for message_id in messages.filter(status=Status.FAILED).values_list("pk", flat=True):
+        with transaction.atomic():
+            now = timezone.now()
+            updated = OutboundMessage.objects.filter(pk=message_id, status=Status.FAILED).update(
+                status=Status.PENDING, attempts=0, next_attempt_at=now, enqueued_at=now, last_error="",
+            )
+            if updated:
+                deliver_message.enqueue(message_id)
+                count += updated
+    return count

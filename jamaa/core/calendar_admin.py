@@ -31,7 +31,7 @@ class HolidayOverrideAdmin(admin.ModelAdmin):
             entry = package_holidays(obj.date.year).get(obj.date)
         except ValueError:
             return ""
-        return entry.name("fr") if entry else "—"
+        return entry.name() if entry else "—"
 
     @staticmethod
     def _details(obj: HolidayOverride) -> dict[str, Any]:

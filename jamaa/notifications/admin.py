@@ -5,11 +5,13 @@ The message text is not shown: it may hold a verification code or a personal lin
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from jamaa.core import audit
 from jamaa.notifications.models import OutboundMessage
 from jamaa.notifications.services import requeue_messages
 
@@ -36,7 +38,11 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected failed messages again"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
-        count = requeue_messages(queryset)
+        with transaction.atomic():
+            count = requeue_messages(queryset)
+            if count:
+                audit.record(action="outbox.requeued", commune=None, actor=request.user,  # type: ignore[arg-type]
+                             request=request, details={"count": count})
         self.message_user(
             request,
             ngettext("%(count)d failed message was queued again.", "%(count)d failed messages were queued again.",

@@ -89,10 +89,9 @@ def test_the_scheduler_loads_the_periodic_jobs_every_minute():
     from crontask.management.commands.crontask import Command
 
     Command().load_tasks({})
-    jobs = {job.name: job for job in scheduler.get_jobs()}
-    for name in ("heartbeat", "retry_due_messages"):
-        assert name in jobs, sorted(jobs)
-        assert str(jobs[name].trigger).startswith("cron[month='*', day='*', day_of_week='*', hour='*', minute='*'")
-    # The scheduler enqueues our tasks, which the worker's default queue runs.
-    assert jobs["heartbeat"].func.__self__.module_path == "jamaa.core.tasks.heartbeat"
-    assert jobs["heartbeat"].func.__self__.queue_name == "default"
+    jobs = {job.func.__self__.module_path: job for job in scheduler.get_jobs()}
+    for path in ("jamaa.core.tasks.heartbeat", "jamaa.notifications.tasks.retry_due_messages"):
+        assert path in jobs, sorted(jobs)
+        assert str(jobs[path].trigger).startswith("cron[month='*', day='*', day_of_week='*', hour='*', minute='*'")
+        # The scheduler enqueues on the queue that `db_worker` processes by default.
+        assert jobs[path].func.__self__.queue_name == "default"

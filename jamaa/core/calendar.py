@@ -220,7 +220,9 @@ def _check_amount(n: int) -> None:
         raise ValueError(f"A deadline of more than {MAX_DAYS} days is not supported.")
 
 
-def is_working_day(commune: Commune, day: date) -> bool:
+def is_working_day(commune: Commune, day: date | datetime) -> bool:
+    """Whether `day` (a date, or an aware datetime taken in Africa/Casablanca) is a working day in the commune."""
+    day = local_date(day)
     return _Window.load(commune, day, day).is_working_day(day)
 
 
@@ -246,22 +248,24 @@ def _first_working_day_from(commune: Commune, day: date, *, skip: int) -> date:
         chunk = min(chunk * 2, MAX_SPAN_DAYS)
 
 
-def add_working_days(commune: Commune, start: date, n: int) -> date:
+def add_working_days(commune: Commune, start: date | datetime, n: int) -> date:
     """The n-th working day after `start` (start is day 0 and need not be a working day); `start` itself if n is 0."""
     _check_amount(n)
+    start = local_date(start)
     if n == 0:
         return start
     return _first_working_day_from(commune, start, skip=n)
 
 
-def next_working_day(commune: Commune, day: date) -> date:
+def next_working_day(commune: Commune, day: date | datetime) -> date:
     """`day` if it is a working day, else the first working day after it."""
-    return _first_working_day_from(commune, day, skip=0)
+    return _first_working_day_from(commune, local_date(day), skip=0)
 
 
-def working_days_between(commune: Commune, start: date, end: date) -> int:
+def working_days_between(commune: Commune, start: date | datetime, end: date | datetime) -> int:
     """The working days in (start, end]: how many working days after `start` the date `end` is, so that
     working_days_between(c, d, add_working_days(c, d, n)) == n. Negative (the opposite count) when end < start."""
+    start, end = local_date(start), local_date(end)
     if end < start:
         return -working_days_between(commune, end, start)
     if end == start:

@@ -238,3 +238,12 @@ def test_adding_working_days_reads_the_tables_once(world, django_assert_num_quer
         add_working_days(world.sale, date(2026, 1, 5), 200)
     with django_assert_num_queries(2):
         working_days_between(world.sale, date(2026, 1, 5), date(2027, 1, 5))
+
+
+def test_datetimes_are_taken_in_moroccan_time(world):
+    # 23:30 UTC on Tue 17 Nov 2026 is 00:30 on Wed 18 Nov (Independence Day) in Morocco.
+    late_tuesday = datetime(2026, 11, 17, 23, 30, tzinfo=UTC)
+    assert is_working_day(world.sale, late_tuesday) is False
+    assert add_working_days(world.sale, late_tuesday, 1) == date(2026, 11, 19)
+    assert working_days_between(world.sale, datetime(2026, 11, 16, 12, tzinfo=UTC), late_tuesday) == 1
+    assert next_working_day(world.sale, late_tuesday) == date(2026, 11, 19)

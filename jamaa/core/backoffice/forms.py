@@ -29,7 +29,7 @@ def _department_field(required: bool = False) -> forms.ModelChoiceField:
     # The queryset is set per form instance: Department's manager is scoped to the request's commune, so it
     # must not be evaluated at import time, and another commune's department is then simply an invalid choice.
     return DepartmentChoiceField(
-        label=_("Department"), queryset=Department.objects.none(), required=required,
+        label=_("Department"), queryset=Department.all_communes.none(), required=required,
         empty_label=_("No department"),
         help_text=_("Required for agents and heads of department."),
         error_messages={"invalid_choice": _("Choose one of this commune's departments.")},

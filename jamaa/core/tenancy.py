@@ -87,6 +87,10 @@ class CommuneScopedManager(models.Manager[M]):
             return qs.none()
         return qs.filter(commune=value)
 
+    def none(self) -> CommuneQuerySet[M]:
+        # An empty queryset leaks nothing, so it needs no scope (form fields declared at import time use it).
+        return super().get_queryset().none()
+
 
 class AllCommunesManager(models.Manager[M]):
     """Explicit cross-commune access (platform operators, sweeps across communes)."""

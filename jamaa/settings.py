@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from our static files (the CSP allows no CDN)
     "django_tasks_db",
     "crontask",
     "jamaa.core",
@@ -336,6 +337,10 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [f"https://{h.lstrip('.')}" for h in ALLOWED_HOSTS])
+    if not SECURE_HSTS_PRELOAD:
+        # Joining the browsers' HSTS preload list is a decision for the owner of the whole domain, not a default:
+        # SECURE_HSTS_PRELOAD=true opts in. Until then the deployment check's reminder is silenced.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

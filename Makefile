@@ -1,0 +1,45 @@
+# Jamaa: `make demo` runs the platform with demo data, `make test` runs the test suite on SQLite and PostgreSQL.
+# The work is done by the scripts in scripts/ (they install what is missing: system packages, .venv, dependencies).
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint messages totp clean-demo venv
+
+PYTHON := .venv/bin/python
+# Each recipe line runs in bash with the shared helpers loaded.
+WITH_LIB := bash -c 'set -euo pipefail; . scripts/lib.sh; "$$@"' lib
+
+help:
+	@echo "make demo        install what is missing, load the demo data and serve on http://sale.localhost:8000"
+	@echo "make test        the whole test suite on SQLite, then on the local PostgreSQL"
+	@echo "make lint        ruff check"
+	@echo "make messages    update the translation catalogues (ar, fr, zgh) from the source strings"
+	@echo "make totp USER=… current TOTP code of a demo staff account (e.g. USER=admin@sale.example.ma)"
+	@echo "make clean-demo  delete the demo database and files under var/ (keeps .venv)"
+
+demo:
+	@scripts/demo.sh
+
+test:
+	@scripts/test.sh
+
+venv:
+	@$(WITH_LIB) ensure_venv
+
+lint: venv
+	$(PYTHON) -m ruff check .
+
+messages: venv
+	@$(WITH_LIB) ensure_system_packages gettext
+	mkdir -p jamaa/locale
+	JAMAA_ENV=development $(PYTHON) manage.py makemessages -l ar -l fr -l zgh --ignore .venv --ignore 'var/*' --no-obsolete
+
+# USER is also the login name in the environment: only a USER given on the command line counts.
+totp: venv
+	@if [ "$(origin USER)" != "command line" ]; then \
+		echo "Usage: make totp USER=<username of a demo staff account, e.g. admin@sale.example.ma>"; exit 2; fi
+	@JAMAA_ENV=development $(PYTHON) manage.py totp_code "$(USER)"
+
+clean-demo:
+	rm -f var/jamaa.sqlite3 var/jamaa.sqlite3-wal var/jamaa.sqlite3-shm
+	rm -rf var/media var/static
+	@echo "Demo database and files removed; the next 'make demo' starts afresh."

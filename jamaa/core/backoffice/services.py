@@ -398,6 +398,23 @@ def staff_reactivate(*, membership: Membership, actor: User, request: HttpReques
     return membership
 
 
+@transaction.atomic
+def staff_reset_two_factor(*, membership: Membership, actor: User, request: HttpRequest | None = None) -> int:
+    """For a member who lost their phone: their authenticator devices are removed and their sessions end; at the
+    next login they set up a new device. The devices belong to the person, so this holds in every commune."""
+    membership = _lock(membership)
+    if membership.user_id == actor.pk:
+        raise ValidationError(_("You cannot reset your own two-factor authentication. Ask another administrator."),
+                              code="self")
+    deleted, _by_model = TOTPDevice.objects.filter(user_id=membership.user_id).delete()
+    User.objects.filter(pk=membership.user_id).update(session_version=F("session_version") + 1)
+    audit.record(
+        action="staff.two_factor_reset", commune=membership.commune, actor=actor, target=membership,
+        target_label=membership.user.full_name, request=request, details={"devices_removed": deleted},
+    )
+    return deleted
+
+
 # --- departments -----------------------------------------------------------------------------------------------
 
 

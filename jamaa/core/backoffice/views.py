@@ -235,9 +235,6 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-STAFF_ACTIONS = {"role", "deactivate", "reactivate", "resend"}
-
-
 @staff_required(Role.ADMIN)
 @GET_POST
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -266,6 +263,12 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.staff_reactivate(membership=member, actor=actor, request=request)  # type: ignore[arg-type]
                 messages.success(request, _("%(name)s was reactivated.") % {"name": member.user.full_name})
                 return redirect("backoffice:staff_detail", pk=member.pk)
+            elif action == "reset_2fa":
+                services.staff_reset_two_factor(membership=member, actor=actor,  # type: ignore[arg-type]
+                                                request=request)
+                messages.success(request, _("Two-factor authentication of %(name)s was reset: they set it up again "
+                                            "at their next login.") % {"name": member.user.full_name})
+                return redirect("backoffice:staff_detail", pk=member.pk)
             elif action == "resend":
                 services.staff_invitation_resend(membership=member, actor=actor,  # type: ignore[arg-type]
                                                  request=request)
@@ -293,6 +296,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "role_form": role_form,
         "history": selectors.membership_history(member),
         "is_self": member.user_id == viewer.pk,
+        "has_two_factor": services.confirmed_device(member.user) is not None,
     })
 
 

@@ -346,3 +346,34 @@ def test_the_staff_pages_refuse_a_deactivated_member_who_logs_in_again(world, ad
     response = again.get("/backoffice/")
     assert response.status_code == 403
     assert tr("This page is for the staff of this commune.") in response.content.decode()
+
+
+# --- two-factor reset ------------------------------------------------------------------------------------------
+
+
+def test_resetting_two_factor_ends_sessions_and_asks_for_a_new_device(world, admin_client):
+    agent_client = login_staff(host_client("sale.localhost"), world.agent_sale)
+    member = membership_of(world.agent_sale)
+    assert 'value="reset_2fa"' in admin_client.get(detail(member)).content.decode()
+
+    response = admin_client.post(detail(member), {"action": "reset_2fa"}, follow=True)
+    assert tr("Two-factor authentication of %(name)s was reset: they set it up again at their next login.",
+              name="Karim Agent") in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=world.agent_sale).exists()
+    assert not agent_client.get("/backoffice/").wsgi_request.user.is_authenticated
+    assert AuditEvent.all_communes.get(action="staff.two_factor_reset").details == {"devices_removed": 1}
+
+    world.agent_sale.refresh_from_db()
+    agent_client.force_login(world.agent_sale)
+    again = agent_client.get("/backoffice/", follow=True)
+    assert tr("Set up two-factor authentication") in again.content.decode()
+
+
+def test_an_administrator_cannot_reset_their_own_two_factor(world, admin_client):
+    member = membership_of(world.admin_sale)
+    assert 'value="reset_2fa"' not in admin_client.get(detail(member)).content.decode()
+    response = admin_client.post(detail(member), {"action": "reset_2fa"}, follow=True)
+    assert tr("You cannot reset your own two-factor authentication. Ask another administrator.") in (
+        response.content.decode()
+    )
+    assert TOTPDevice.objects.filter(user=world.admin_sale, confirmed=True).exists()

@@ -198,7 +198,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Lets the login form tell a deactivated account apart from a wrong password.
-    "django.contrib.auth.backends.AllowAllUsersModelBackend",
+    "jamaa.core.auth.ModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -50,7 +50,7 @@ RESET_MISSES_KEY = "jamaa_password_reset_misses"
 FLOW_MAX_AGE = 24 * 60 * 60
 
 ACCESS_PAGE_SIZE = 25
-LOGIN_BACKEND = "django.contrib.auth.backends.AllowAllUsersModelBackend"
+LOGIN_BACKEND = "jamaa.core.auth.ModelBackend"
 
 ACCESS_ACTIONS = {
     "personal_data.viewed": gettext_lazy("Consulted your personal data"),

@@ -37,7 +37,7 @@ from jamaa.core.permissions import commune_required, forbidden, membership_for, 
 
 # The invited person's account is logged in right after choosing a password; the backend that loads users
 # for sessions must be one of AUTHENTICATION_BACKENDS.
-SESSION_BACKEND = "django.contrib.auth.backends.AllowAllUsersModelBackend"
+SESSION_BACKEND = "jamaa.core.auth.ModelBackend"
 
 GET_POST = require_http_methods(["GET", "POST"])
 

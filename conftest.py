@@ -44,7 +44,7 @@ def _commune(slug: str, code: str, name_ar: str, name_fr: str, name_zgh: str, ho
 def _user(username: str, full_name: str, **extra):
     from jamaa.core.models import User
 
-    return User.objects.create_user(username, PASSWORD, full_name=full_name, is_verified=True, **extra)
+    return User.objects.create_user(username, PASSWORD, full_name=full_name, contact_verified=True, **extra)
 
 
 def _staff(commune, user, role, department=None):

@@ -249,7 +249,7 @@ class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         # No `cin`: an operator has no reason to read or write a citizen's CIN number.
-        fields = ("username", "password", "full_name", "phone", "email", "language", "is_verified", "is_active",
+        fields = ("username", "password", "full_name", "phone", "email", "language", "contact_verified", "is_active",
                   "signup_commune", "is_staff", "is_superuser", "groups", "user_permissions", "last_login",
                   "date_joined")
 
@@ -258,16 +258,16 @@ class UserEditForm(UserChangeForm):
 class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
-    list_display = ("username", "full_name", "contact", "cin_masked", "is_verified", "is_active", "is_staff",
+    list_display = ("username", "full_name", "contact", "cin_masked", "contact_verified", "is_active", "is_staff",
                     "date_joined")
-    list_filter = ("is_verified", "is_active", "is_staff", "is_superuser", "language")
+    list_filter = ("contact_verified", "is_active", "is_staff", "is_superuser", "language")
     search_fields = ("username", "full_name", "phone", "email")
     ordering = ("-date_joined",)
     readonly_fields = ("cin_masked", "session_version", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "phone", "email", "language", "cin_masked")}),
-        (_("Status"), {"fields": ("is_verified", "is_active", "signup_commune", "session_version")}),
+        (_("Status"), {"fields": ("contact_verified", "is_active", "signup_commune", "session_version")}),
         (_("Platform operator"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )

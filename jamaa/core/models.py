@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jamaa.core.fields import EncryptedCharField
-from jamaa.core.tenancy import AllCommunesManager, CommuneScopedManager
+from jamaa.core.tenancy import AllCommunesManager, CommuneQuerySet, CommuneScopedManager
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB."))
 
@@ -145,7 +145,7 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> User:
-        extra.update(is_staff=True, is_superuser=True, is_verified=True)
+        extra.update(is_staff=True, is_superuser=True, contact_verified=True)
         return self.create_user(username, password, **extra)
 
 
@@ -161,7 +161,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=150)
     language = models.CharField(_("language"), max_length=3, choices=Language.choices, default=Language.ARABIC)
     cin = EncryptedCharField(_("CIN number"), blank=True, default="")
-    is_verified = models.BooleanField(_("verified"), default=False,
+    contact_verified = models.BooleanField(_("contact confirmed"), default=False,
                                       help_text=_("The phone number or e-mail address was confirmed with a code."))
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("platform operator"), default=False,
@@ -303,26 +303,19 @@ class VerificationCode(models.Model):
         indexes = [models.Index(fields=["user", "purpose", "-created_at"], name="verif_user_purpose")]
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AuditEventQuerySet(CommuneQuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("The audit log is append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
 
-    def for_commune(self, commune: Commune) -> AuditEventQuerySet:
-        return self.filter(commune=commune)
-
     def personal_data_accesses(self, user: User) -> AuditEventQuerySet:
         return self.filter(subject=user).exclude(actor=user)
 
 
-class ScopedAuditManager(CommuneScopedManager["AuditEvent"]):
-    _queryset_class = AuditEventQuerySet
-
-
-class AllAuditManager(AllCommunesManager["AuditEvent"]):
-    _queryset_class = AuditEventQuerySet
+ScopedAuditManager = CommuneScopedManager.from_queryset(AuditEventQuerySet)
+AllAuditManager = AllCommunesManager.from_queryset(AuditEventQuerySet)
 
 
 class AuditEvent(models.Model):
@@ -344,8 +337,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects: ClassVar[ScopedAuditManager] = ScopedAuditManager()
-    all_communes: ClassVar[AllAuditManager] = AllAuditManager()
+    objects: ClassVar[Any] = ScopedAuditManager()
+    all_communes: ClassVar[Any] = AllAuditManager()
 
     class Meta:
         ordering = ["-id"]

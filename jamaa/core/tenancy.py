@@ -68,10 +68,11 @@ class CommuneQuerySet(models.QuerySet[M], Generic[M]):
         return self.filter(commune=commune)
 
 
-class CommuneScopedManager(models.Manager[M]):
-    """Default manager of commune-owned models: only the active commune's rows."""
+class CommuneScopedManager(models.Manager.from_queryset(CommuneQuerySet)):  # type: ignore[misc]
+    """Default manager of commune-owned models: only the active commune's rows.
 
-    _queryset_class = CommuneQuerySet
+    A model with its own QuerySet subclass uses `CommuneScopedManager.from_queryset(ItsQuerySet)`, so that the
+    queryset's methods are available on the manager too."""
 
     def get_queryset(self) -> CommuneQuerySet[M]:
         qs = super().get_queryset()
@@ -92,7 +93,5 @@ class CommuneScopedManager(models.Manager[M]):
         return super().get_queryset().none()
 
 
-class AllCommunesManager(models.Manager[M]):
+class AllCommunesManager(models.Manager.from_queryset(CommuneQuerySet)):  # type: ignore[misc]
     """Explicit cross-commune access (platform operators, sweeps across communes)."""
-
-    _queryset_class = CommuneQuerySet

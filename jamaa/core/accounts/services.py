@@ -155,7 +155,7 @@ def signup_citizen(
     Raises IntegrityError when the identifier was registered meanwhile."""
     user = User(
         username=identifier.value, full_name=full_name.strip(), language=language,
-        is_verified=False, signup_commune=commune,
+        contact_verified=False, signup_commune=commune,
     )
     setattr(user, identifier.kind, identifier.value)
     user.set_password(password)
@@ -173,8 +173,8 @@ def confirm_signup(*, user: User, code: str, commune: Commune | None,
                    request: HttpRequest | None = None) -> CodeCheck:
     result = _check_code(user=user, purpose=VerificationPurpose.SIGNUP, code=code)
     if result.ok:
-        user.is_verified = True
-        user.save(update_fields=["is_verified"])
+        user.contact_verified = True
+        user.save(update_fields=["contact_verified"])
         audit.record(action="account.verified", commune=commune, actor=user, target=user, request=request,
                      details={"channel": user.contact_channel})
     return result
@@ -190,8 +190,8 @@ def reset_password_with_code(
         user.set_password(new_password)
         user.session_version += 1
         # The code reached the phone or mailbox, which proves the identifier as well as a sign-up code would.
-        user.is_verified = True
-        user.save(update_fields=["password", "session_version", "is_verified"])
+        user.contact_verified = True
+        user.save(update_fields=["password", "session_version", "contact_verified"])
         audit.record(action="account.password_reset", commune=commune, actor=user, target=user,
                      request=request)
     return result

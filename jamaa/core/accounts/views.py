@@ -148,7 +148,7 @@ def _pending_user(request: HttpRequest) -> User | HttpResponse:
             messages.info(request, _("No account is waiting for a confirmation code here. Log in to receive a new "
                                      "code, or create an account."))
         return redirect("accounts:login")
-    if user.is_verified:
+    if user.contact_verified:
         request.session.pop(PENDING_KEY, None)
         messages.info(request, _("This account is already confirmed. You can log in."))
         return redirect("accounts:login")
@@ -294,7 +294,7 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user: User = form.get_user()
-        if not user.is_verified:
+        if not user.contact_verified:
             _start_pending(request, user)
             try:
                 services.send_code(user=user, purpose=VerificationPurpose.SIGNUP,

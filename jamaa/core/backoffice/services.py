@@ -192,7 +192,7 @@ def staff_invite(
             ).first()
             new_account = user is None
             if user is None:
-                user = User(username=identifier.value, full_name=full_name, language=language, is_verified=False)
+                user = User(username=identifier.value, full_name=full_name, language=language, contact_verified=False)
                 setattr(user, identifier.kind, identifier.value)
                 user.set_unusable_password()
                 user.full_clean()
@@ -279,9 +279,9 @@ def invitation_accept_with_password(
         raise ValidationError(_("This account already has a password: log in to accept the invitation."),
                               code="has_password")
     user.set_password(password)
-    user.is_verified = True
+    user.contact_verified = True
     user.is_active = True
-    user.save(update_fields=["password", "is_verified", "is_active"])
+    user.save(update_fields=["password", "contact_verified", "is_active"])
     _accept(membership, user, request, new_account=True)
     return user
 
@@ -289,9 +289,9 @@ def invitation_accept_with_password(
 @transaction.atomic
 def invitation_accept_as_user(*, membership: Membership, user: User, request: HttpRequest | None = None) -> Membership:
     """An existing account, logged in, accepts the invitation sent to it."""
-    if not user.is_verified:
-        User.objects.filter(pk=user.pk).update(is_verified=True)
-        user.is_verified = True
+    if not user.contact_verified:
+        User.objects.filter(pk=user.pk).update(contact_verified=True)
+        user.contact_verified = True
     return _accept(membership, user, request, new_account=False)
 
 

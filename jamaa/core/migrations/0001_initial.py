@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('full_name', models.CharField(max_length=150, verbose_name='full name')),
                 ('language', models.CharField(choices=[('ar', 'Arabic'), ('fr', 'French'), ('zgh', 'Tamazight')], default='ar', max_length=3, verbose_name='language')),
                 ('cin', jamaa.core.fields.EncryptedCharField(blank=True, default='', verbose_name='CIN number')),
-                ('is_verified', models.BooleanField(default=False, help_text='The phone number or e-mail address was confirmed with a code.', verbose_name='verified')),
+                ('contact_verified', models.BooleanField(default=False, help_text='The phone number or e-mail address was confirmed with a code.', verbose_name="contact confirmed")),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('is_staff', models.BooleanField(default=False, help_text='May use the platform administration (Django admin).', verbose_name='platform operator')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='joined')),

@@ -84,7 +84,7 @@ def test_a_deactivated_account_with_a_wrong_password_gets_the_usual_answer(world
 
 def test_an_unconfirmed_account_is_sent_to_the_code_step_with_a_fresh_code(world, sale_client):
     citizen = world.citizen_sale
-    User.objects.filter(pk=citizen.pk).update(is_verified=False)
+    User.objects.filter(pk=citizen.pk).update(contact_verified=False)
     response = login(sale_client, "0612345678", world.password)
     assert response.status_code == 302
     assert response["Location"] == "/accounts/verify/"
@@ -93,12 +93,12 @@ def test_an_unconfirmed_account_is_sent_to_the_code_step_with_a_fresh_code(world
     response = sale_client.post("/accounts/verify/", {"code": last_code(citizen)})
     assert response.status_code == 302
     citizen.refresh_from_db()
-    assert citizen.is_verified
+    assert citizen.contact_verified
     assert sale_client.session[SESSION_KEY] == str(citizen.pk)
 
 
 def test_an_unconfirmed_account_logging_in_again_at_once_is_not_sent_a_second_code(world, sale_client):
-    User.objects.filter(pk=world.citizen_sale.pk).update(is_verified=False)
+    User.objects.filter(pk=world.citizen_sale.pk).update(contact_verified=False)
     login(sale_client, "0612345678", world.password)
     sale_client.get("/accounts/verify/")
     response = login(sale_client, "0612345678", world.password)

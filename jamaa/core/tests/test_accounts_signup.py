@@ -70,7 +70,7 @@ def test_a_citizen_signs_up_with_a_mobile_number_and_confirms_it(world, sale_cli
     user = User.objects.get(username="+212661234567")
     assert user.phone == "+212661234567"
     assert user.email is None
-    assert user.is_verified is False
+    assert user.contact_verified is False
     assert user.signup_commune == world.sale
     message = OutboundMessage.objects.get(user=user)
     assert message.channel == "sms"
@@ -88,7 +88,7 @@ def test_a_citizen_signs_up_with_a_mobile_number_and_confirms_it(world, sale_cli
     response = sale_client.post(VERIFY, {"code": last_code(user)}, follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/profile/"
     user.refresh_from_db()
-    assert user.is_verified is True
+    assert user.contact_verified is True
     assert response.context["user"].pk == user.pk
     assert tr("Your account is confirmed. Welcome!") in messages_of(response)
     assert AuditEvent.all_communes.filter(action="account.verified", actor=user).exists()
@@ -109,7 +109,7 @@ def test_a_citizen_signs_up_with_an_email_address(world, temara_client):
     response = temara_client.post(VERIFY, {"code": last_code(user)})
     assert response.status_code == 302
     user.refresh_from_db()
-    assert user.is_verified
+    assert user.contact_verified
 
 
 def test_only_an_hmac_of_the_code_is_stored(world, sale_client):
@@ -130,7 +130,7 @@ def test_the_code_may_be_typed_with_arabic_digits_and_spaces(world, sale_client)
     response = sale_client.post(VERIFY, {"code": f"{arabic[:3]} {arabic[3:]}"})
     assert response.status_code == 302
     user.refresh_from_db()
-    assert user.is_verified
+    assert user.contact_verified
 
 
 def test_the_language_chosen_at_signup_is_saved_and_used_for_the_sms(world, sale_client):
@@ -235,7 +235,7 @@ def test_a_wrong_code_says_how_many_tries_are_left(pending, sale_client):
         tr_plural("This code is not right. You have %(count)d try left.",
                   "This code is not right. You have %(count)d tries left.", left)]
     pending.refresh_from_db()
-    assert not pending.is_verified
+    assert not pending.contact_verified
 
 
 def test_a_malformed_code_does_not_use_a_try(pending, sale_client):
@@ -253,7 +253,7 @@ def test_too_many_wrong_tries_kill_the_code(pending, sale_client):
     response = sale_client.post(VERIFY, {"code": good})
     assert response.context["form"].errors["code"] == dead
     pending.refresh_from_db()
-    assert not pending.is_verified
+    assert not pending.contact_verified
 
 
 def test_an_expired_code_is_refused(pending, sale_client):
@@ -261,14 +261,14 @@ def test_an_expired_code_is_refused(pending, sale_client):
     response = sale_client.post(VERIFY, {"code": last_code(pending)})
     assert response.context["form"].errors["code"] == [tr("This code has expired. Ask for a new code.")]
     pending.refresh_from_db()
-    assert not pending.is_verified
+    assert not pending.contact_verified
 
 
 def test_a_used_code_cannot_be_used_twice(pending, sale_client):
     code = last_code(pending)
     sale_client.post(VERIFY, {"code": code})
     # Someone replays the same code from another browser for the same (again unconfirmed) account.
-    User.objects.filter(pk=pending.pk).update(is_verified=False)
+    User.objects.filter(pk=pending.pk).update(contact_verified=False)
     other = Client(HTTP_HOST="sale.localhost")
     set_session(other, account_views.PENDING_KEY,
                 account_views.signing.dumps({"u": pending.pk}, salt=account_views.PENDING_SALT))
@@ -310,7 +310,7 @@ def test_a_new_code_replaces_the_old_one(pending, sale_client):
     response = sale_client.post(VERIFY, {"code": new})
     assert response.status_code == 302
     pending.refresh_from_db()
-    assert pending.is_verified
+    assert pending.contact_verified
 
 
 def test_a_new_code_can_be_asked_after_too_many_wrong_tries(pending, sale_client):
@@ -321,7 +321,7 @@ def test_a_new_code_can_be_asked_after_too_many_wrong_tries(pending, sale_client
     response = sale_client.post(VERIFY, {"code": last_code(pending)})
     assert response.status_code == 302
     pending.refresh_from_db()
-    assert pending.is_verified
+    assert pending.contact_verified
 
 
 def test_at_most_so_many_codes_per_hour(pending, sale_client):

@@ -62,7 +62,7 @@ def test_inviting_a_new_person_by_e_mail_creates_an_account_without_password(wor
     assert user.full_name == "Amina Nouvelle"
     assert user.language == "fr"
     assert not user.has_usable_password()
-    assert not user.is_verified
+    assert not user.contact_verified
     assert membership.commune == world.sale
     assert membership.role == Role.AGENT
     assert membership.department == world.sale_etat_civil
@@ -121,7 +121,7 @@ def test_invitation_end_to_end_for_a_new_person(world, admin_client):
     assert response["Location"] == "/backoffice/2fa/?next=%2Fbackoffice%2F"
     user = User.objects.get(phone="+212661234567")
     assert user.check_password("Sturdy-Cedar-2026")
-    assert user.is_verified  # the link proved the phone
+    assert user.contact_verified  # the link proved the phone
     membership = Membership.all_communes.get(user=user)
     assert membership.accepted_at is not None
     assert AuditEvent.all_communes.filter(action="staff.invitation_accepted", actor=user).exists()

@@ -113,8 +113,8 @@ def test_every_demo_account_logs_in_with_the_printed_password(media):
         assert authenticate(request, username=account.username, password=DEMO_PASSWORD) is not None
     citizen_by_phone = User.objects.get(username="+212612345678")
     citizen_by_email = User.objects.get(username="youssef@example.ma")
-    assert citizen_by_phone.phone == "+212612345678" and citizen_by_phone.is_verified
-    assert citizen_by_email.email == "youssef@example.ma" and citizen_by_email.is_verified
+    assert citizen_by_phone.phone == "+212612345678" and citizen_by_phone.contact_verified
+    assert citizen_by_email.email == "youssef@example.ma" and citizen_by_email.contact_verified
     assert not Membership.all_communes.filter(user__in=[citizen_by_phone, citizen_by_email]).exists()
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import time
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -10,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from conftest import login_staff
 from jamaa.core import audit
 from jamaa.core.models import Arrondissement, AuditEvent, Commune, CommuneClosure, Department, Membership, Role, User
+from jamaa.core.tests.test_demo import rfc6238
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +199,7 @@ def test_editing_a_user_keeps_the_cin(world, admin_client):
     citizen.save()
     response = admin_client.post(f"/admin/core/user/{citizen.pk}/change/", {
         "username": citizen.username, "full_name": "Fatima Zahra Bennani-Alami", "phone": citizen.phone,
-        "email": "", "language": "fr", "is_verified": "on", "is_active": "on", "signup_commune": world.sale.pk,
+        "email": "", "language": "fr", "contact_verified": "on", "is_active": "on", "signup_commune": world.sale.pk,
         "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-11-01", "date_joined_1": "09:00:00",
     })
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -209,7 +214,7 @@ def test_deactivating_a_user_ends_their_sessions(world, admin_client):
     assert session_client.get("/api/v1/departments").wsgi_request.user.is_authenticated
     response = admin_client.post(f"/admin/core/user/{citizen.pk}/change/", {
         "username": citizen.username, "full_name": citizen.full_name, "phone": "", "email": citizen.email,
-        "language": "ar", "is_verified": "on", "is_active": "", "signup_commune": world.temara.pk,
+        "language": "ar", "contact_verified": "on", "is_active": "", "signup_commune": world.temara.pk,
         "last_login_0": "", "last_login_1": "", "date_joined_0": "2026-11-01", "date_joined_1": "09:00:00",
     })
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -262,3 +267,28 @@ def test_the_department_changelist_needs_few_queries(world, admin_client, django
                                        name_fr=f"Service {i}")
     with django_assert_max_num_queries(15):
         assert admin_client.get("/admin/core/department/").status_code == 200
+
+
+# --- bootstrapping the first operator --------------------------------------------------------------------------
+
+
+def test_the_first_operator_gets_an_authenticator_from_the_shell_and_logs_in(world):
+    call_command("createsuperuser", interactive=False, username="root@jamaa.example.ma",
+                 full_name="First Operator", stdout=io.StringIO())
+    operator = User.objects.get(username="root@jamaa.example.ma")
+    operator.set_password(world.password)
+    operator.save()
+    out = io.StringIO()
+    call_command("add_totp_device", "root@jamaa.example.ma", stdout=out)
+    secret = out.getvalue().split()[1]
+    assert "otpauth://totp/Jamaa%3Aroot%40jamaa.example.ma?secret=" + secret in out.getvalue()
+    client = Client(HTTP_HOST="localhost")
+    response = client.post("/admin/login/?next=/admin/", {
+        "username": "root@jamaa.example.ma", "password": world.password, "otp_token": rfc6238(secret, time.time()),
+    })
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    with pytest.raises(CommandError, match="already has an authenticator"):
+        call_command("add_totp_device", "root@jamaa.example.ma", stdout=io.StringIO())
+    call_command("add_totp_device", "root@jamaa.example.ma", "--replace", stdout=io.StringIO())
+    assert TOTPDevice.objects.filter(user=operator).count() == 1

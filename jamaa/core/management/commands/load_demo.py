@@ -193,7 +193,7 @@ class Command(BaseCommand):
         kind = "email" if "@" in account.username else "phone"
         user, created = upsert(User.objects, {"username": account.username}, {
             kind: account.username, "full_name": account.full_name, "language": account.language,
-            "is_verified": True, "is_active": True, "is_staff": account.operator, "is_superuser": account.operator,
+            "contact_verified": True, "is_active": True, "is_staff": account.operator, "is_superuser": account.operator,
         }, create_only={
             "signup_commune": communes[account.commune] if account.commune and account.role is None else None,
         })

@@ -13,16 +13,19 @@ PORT="${PORT:-8000}"
 ensure_all
 compile_messages
 say "Preparing the database (var/jamaa.sqlite3)"
-manage migrate --noinput -v 0
+stale_database_hint() {
+  warn "If the database was created by an older version of Jamaa (before a schema change), start afresh with:"
+  warn "  make clean-demo && make demo"
+}
+manage migrate --noinput -v 0 || { stale_database_hint; exit 1; }
 manage collectstatic --noinput -v 0
-manage load_demo
+manage load_demo || { stale_database_hint; exit 1; }
 
-mkdir -p var/log
 pids=()
 stop_background() {
   local pid
   for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${pids[@]}"; do
     wait "$pid" 2>/dev/null || true
@@ -32,11 +35,13 @@ trap stop_background EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Started directly (not through a shell function) so that $! is the Python process that `kill` must reach.
 say "Starting the task worker (messages it sends are printed here and listed at /dev/outbox/)"
-manage db_worker &
+"$VENV/bin/python" manage.py db_worker &
 pids+=($!)
 say "Starting the scheduler (periodic jobs)"
-manage crontask &
+# Its lock is renewed every few seconds; at INFO level each renewal would be a line in this terminal.
+LOG_LEVEL=WARNING "$VENV/bin/python" manage.py crontask &
 pids+=($!)
 
 cat <<MSG
@@ -51,6 +56,7 @@ cat <<MSG
   Stop with Ctrl-C.
 
 MSG
-manage runserver "0.0.0.0:$PORT" &
+# In the background too, so that Ctrl-C or a TERM reaches the traps at once; they stop all three processes.
+"$VENV/bin/python" manage.py runserver "0.0.0.0:$PORT" &
 pids+=($!)
 wait "${pids[-1]}"

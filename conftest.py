@@ -6,10 +6,10 @@ import os
 
 os.environ.setdefault("JAMAA_ENV", "test")
 
-from collections.abc import Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-import pytest  # noqa: E402
+import pytest
 
 PASSWORD = "Correct-Horse-2026"
 

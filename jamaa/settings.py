@@ -192,7 +192,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")} if env_bool("SQLITE_FILE_TESTS", False) else {}
+    if env_bool("SQLITE_FILE_TESTS", False):  # an on-disk test database, to look at it after a run
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -276,7 +277,9 @@ _email_backend = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
-    else ("django.core.mail.backends.locmem.EmailBackend" if TESTING else "django.core.mail.backends.console.EmailBackend"),
+    else "django.core.mail.backends.locmem.EmailBackend"
+    if TESTING
+    else "django.core.mail.backends.console.EmailBackend",
 )
 _email_options: dict[str, object] = {}
 if _email_backend == "django.core.mail.backends.smtp.EmailBackend":
@@ -296,7 +299,9 @@ SMS_BACKEND = env_str(
     "SMS_BACKEND",
     "jamaa.notifications.backends.HttpSmsBackend"
     if PRODUCTION
-    else ("jamaa.notifications.backends.MemorySmsBackend" if TESTING else "jamaa.notifications.backends.ConsoleSmsBackend"),
+    else "jamaa.notifications.backends.MemorySmsBackend"
+    if TESTING
+    else "jamaa.notifications.backends.ConsoleSmsBackend",
 )
 SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL")
 SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN")

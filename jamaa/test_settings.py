@@ -4,4 +4,4 @@ import os
 
 os.environ.setdefault("JAMAA_ENV", "test")
 
-from jamaa.settings import *  # noqa: E402, F403
+from jamaa.settings import *  # noqa: F403

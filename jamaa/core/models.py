@@ -302,6 +302,10 @@ class VerificationCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "purpose", "-created_at"], name="verif_user_purpose")]
 
+    def __str__(self) -> str:
+        # Never the code: only its purpose and age.
+        return f"{self.purpose} code for user {self.user_id} ({self.created_at:%Y-%m-%d %H:%M})"
+
 
 class AuditEventQuerySet(CommuneQuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> int:
@@ -420,3 +424,6 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=40, primary_key=True)
     seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} seen {self.seen_at.isoformat()}"

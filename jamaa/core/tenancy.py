@@ -63,7 +63,7 @@ def unscoped() -> Iterator[None]:
 M = TypeVar("M", bound=models.Model)
 
 
-class CommuneQuerySet(models.QuerySet[M], Generic[M]):
+class CommuneQuerySet(models.QuerySet[M], Generic[M]):  # noqa: UP046 - Django stubs want the TypeVar form
     def for_commune(self, commune: Commune) -> CommuneQuerySet[M]:
         return self.filter(commune=commune)
 

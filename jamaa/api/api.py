@@ -43,6 +43,16 @@ class Error(Schema):
     detail: str
 
 
+class ValidationErrorOut(Schema):
+    """Ninja's answer to a malformed parameter (for example a non-numeric id)."""
+
+    detail: list[dict[str, object]]
+
+
+# Commune endpoints answer 404 on a host that serves no commune, and 422 on malformed parameters.
+COMMUNE_ERRORS: dict[int, type[Schema]] = {404: Error, 422: ValidationErrorOut}
+
+
 def _commune(request: HttpRequest) -> Commune:
     commune = getattr(request, "commune", None)
     if commune is None:
@@ -58,13 +68,13 @@ def list_communes(request: HttpRequest) -> list[CommuneOut]:
     ]
 
 
-@api.get("/arrondissements", response=list[ArrondissementOut], tags=["commune"])
+@api.get("/arrondissements", response={200: list[ArrondissementOut], 404: Error}, tags=["commune"])
 def list_arrondissements(request: HttpRequest) -> list[Arrondissement]:
     _commune(request)
     return list(Arrondissement.objects.all())
 
 
-@api.get("/arrondissements/{arrondissement_id}", response={200: ArrondissementOut, 404: Error}, tags=["commune"])
+@api.get("/arrondissements/{arrondissement_id}", response={200: ArrondissementOut, **COMMUNE_ERRORS}, tags=["commune"])
 def get_arrondissement(request: HttpRequest, arrondissement_id: int) -> Arrondissement:
     _commune(request)
     try:
@@ -73,13 +83,13 @@ def get_arrondissement(request: HttpRequest, arrondissement_id: int) -> Arrondis
         raise Http404("No such arrondissement in this commune.") from None
 
 
-@api.get("/departments", response=list[DepartmentOut], tags=["commune"])
+@api.get("/departments", response={200: list[DepartmentOut], 404: Error}, tags=["commune"])
 def list_departments(request: HttpRequest) -> list[Department]:
     _commune(request)
     return list(Department.objects.filter(is_active=True))
 
 
-@api.get("/departments/{department_id}", response={200: DepartmentOut, 404: Error}, tags=["commune"])
+@api.get("/departments/{department_id}", response={200: DepartmentOut, **COMMUNE_ERRORS}, tags=["commune"])
 def get_department(request: HttpRequest, department_id: int) -> Department:
     _commune(request)
     try:

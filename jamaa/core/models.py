@@ -79,8 +79,9 @@ class Commune(Translated):
 
     @property
     def primary_host(self) -> str | None:
-        host = self.hosts.filter(is_primary=True).first() or self.hosts.first()
-        return host.host if host else None
+        hosts = list(self.hosts.all())  # uses prefetch_related("hosts") when the caller did it
+        primary = next((h for h in hosts if h.is_primary), hosts[0] if hosts else None)
+        return primary.host if primary else None
 
     def absolute_url(self, path: str = "/") -> str:
         host = self.primary_host or settings.PLATFORM_HOST

@@ -13,8 +13,22 @@ from jamaa.wsgi import application
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1"))
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI application directly would close the database connection at the end of each request
+    (and with it the test's transaction on PostgreSQL); Django's own test client avoids that the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("host", ["sale.localhost", "localhost"])
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_api_keeps_to_its_schema(case, host, world):
+def test_the_api_keeps_to_its_schema(case, host, world, keep_test_connection):
     case.call_and_validate(app=application, headers={"Host": host})

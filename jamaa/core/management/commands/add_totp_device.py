@@ -10,14 +10,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jamaa.core.identifiers import parse_identifier
 from jamaa.core.management.commands.load_demo import base32_secret
-from jamaa.core.models import User
+from jamaa.core.selectors import user_by_identifier
 
 
 class Command(BaseCommand):
@@ -31,20 +29,16 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         raw = options["username"].strip()
-        try:
-            username = parse_identifier(raw).value
-        except ValidationError:
-            username = raw
-        user = User.objects.filter(username=username).first()
+        user = user_by_identifier(raw)
         if user is None:
             raise CommandError(f"No account {raw!r}.")
         existing = TOTPDevice.objects.filter(user=user)
         if existing.filter(confirmed=True).exists() and not options["replace"]:
-            raise CommandError(f"{username} already has an authenticator. Use --replace to give them a new one "
+            raise CommandError(f"{user.username} already has an authenticator. Use --replace to give them a new one "
                                "(the old one stops working).")
         existing.delete()
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
         secret = base32_secret(device.key)
-        label = quote(f"Jamaa:{username}")
+        label = quote(f"Jamaa:{user.username}")
         self.stdout.write(f"Secret: {secret}")
         self.stdout.write(f"otpauth://totp/{label}?secret={secret}&issuer=Jamaa&digits=6&period=30")

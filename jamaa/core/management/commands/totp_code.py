@@ -10,13 +10,11 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jamaa.core.identifiers import parse_identifier
-from jamaa.core.models import User
+from jamaa.core.selectors import user_by_identifier
 
 
 def current_code(device: TOTPDevice) -> str:
@@ -35,16 +33,12 @@ class Command(BaseCommand):
         if getattr(settings, "PRODUCTION", False):
             raise CommandError("totp_code is for demo and development only; it never runs in production.")
         raw = options["username"].strip()
-        try:
-            username = parse_identifier(raw).value
-        except ValidationError:
-            username = raw
-        user = User.objects.filter(username=username).first()
+        user = user_by_identifier(raw)
         if user is None:
             raise CommandError(f"No account {raw!r}. The demo accounts are printed by `make demo` (see README.md).")
         device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
         if device is None:
-            raise CommandError(f"{username} has no confirmed TOTP device (only staff and operators have one).")
+            raise CommandError(f"{user.username} has no confirmed TOTP device (only staff and operators have one).")
         remaining = device.step - int(time.time() - device.t0) % device.step
         self.stdout.write(current_code(device))
         if options["verbosity"] > 1:

@@ -130,6 +130,8 @@ INSTALLED_APPS = [
     "crontask",
     "jamaa.core",
     "jamaa.notifications",
+    "jamaa.catalog",
+    "jamaa.cases",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +268,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Citizens' files (case attachments) live outside the static and media trees and are served only by views that
+# check who asks.
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+CASE_ATTACHMENT_MAX_BYTES = env_int("CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
 # Background work: jobs are rows in the database, run by `manage.py db_worker`; periodic jobs are
 # declared with crontask and enqueued by `manage.py crontask`.

@@ -15,6 +15,10 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
     path("accounts/", include("jamaa.core.accounts.urls")),
+    path("procedures/", include("jamaa.catalog.urls")),
+    path("", include("jamaa.cases.urls")),
+    path("backoffice/cases/", include("jamaa.cases.staff_urls")),
+    path("backoffice/procedures/", include("jamaa.catalog.backoffice_urls")),
     path("backoffice/", include("jamaa.core.backoffice.urls")),
     path("dev/outbox/", include("jamaa.notifications.urls")),
     prefix_default_language=False,

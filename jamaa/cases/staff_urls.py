@@ -1,0 +1,4 @@
+
+app_name = "staff"
+# Back office: the queue, a case, transitions, notes, messages, assignment, reason templates.
+urlpatterns: list = []

@@ -145,3 +145,88 @@ def _empty_sms_outbox():
 
     MemorySmsBackend.outbox.clear()
     yield
+
+
+@dataclass
+class Procedures:
+    """Catalogue procedures of the test world and their adoptions (see the `procedures` fixture)."""
+
+    residence: object  # national: residence certificate (working days, two documents)
+    building: object  # national: building permit (calendar days, silence means approval)
+    life: object  # national: life certificate, adopted by nobody
+    sale_residence: object  # Salé's adoption (état civil, 5 working days, 20 MAD)
+    sale_building: object  # Salé's adoption (urbanisme)
+    temara_residence: object  # Témara's adoption (état civil)
+
+
+RESIDENCE_FORM = [
+    {"name": "arrondissement", "type": "arrondissement", "required": True,
+     "label": {"ar": "المقاطعة", "fr": "Arrondissement", "zgh": "ⴰⵙⵓⵔⵉⴼ"}},
+    {"name": "address", "type": "address", "required": True, "max_length": 250,
+     "label": {"ar": "العنوان", "fr": "Adresse"}},
+    {"name": "cin", "type": "cin", "required": True, "label": {"ar": "رقم البطاقة الوطنية", "fr": "Numéro de CIN"}},
+    {"name": "since", "type": "date", "required": True, "date_max": "today", "date_min": "-100y",
+     "label": {"ar": "تاريخ بداية السكن", "fr": "Résident depuis le"}},
+    {"name": "purpose", "type": "choice", "required": True, "label": {"ar": "الغرض", "fr": "Motif"},
+     "choices": [{"value": "work", "label": {"ar": "العمل", "fr": "Travail"}},
+                 {"value": "school", "label": {"ar": "الدراسة", "fr": "Études"}},
+                 {"value": "other", "label": {"ar": "غرض آخر", "fr": "Autre"}}]},
+    {"name": "purpose_other", "type": "text", "required": True, "max_length": 120,
+     "show_if": {"field": "purpose", "equals": "other"},
+     "label": {"ar": "حدد الغرض", "fr": "Précisez le motif"}},
+    {"name": "household", "type": "number", "required": False, "min": 1, "max": 30,
+     "label": {"ar": "عدد أفراد الأسرة", "fr": "Personnes au foyer"}},
+    {"name": "owner", "type": "yesno", "required": True,
+     "label": {"ar": "هل أنت المالك؟", "fr": "Êtes-vous propriétaire ?"}},
+]
+
+
+@pytest.fixture
+def procedures(world) -> Procedures:
+    from decimal import Decimal
+
+    from jamaa.catalog.models import Category, CommuneProcedure, LifeEvent, Procedure, RequiredDocument
+    from jamaa.core import tenancy
+
+    with tenancy.unscoped():
+        civil = Category.objects.create(slug="etat-civil", name_ar="الحالة المدنية", name_fr="État civil", position=1)
+        urban = Category.objects.create(slug="urbanisme", name_ar="التعمير", name_fr="Urbanisme", position=2)
+        moving = LifeEvent.objects.create(slug="demenagement", name_ar="الانتقال إلى سكن جديد",
+                                          name_fr="Déménagement", position=1)
+        residence = Procedure.objects.create(
+            slug="residence-certificate", name_ar="شهادة السكنى", name_fr="Certificat de résidence",
+            description_ar="تثبت مكان سكن الطالب.", description_fr="Atteste le lieu de résidence du demandeur.",
+            category=civil, form_definition=RESIDENCE_FORM, fees_mad=Decimal("0"),
+            legal_basis_ar="القانون 55.19", legal_basis_fr="Loi 55-19 relative à la simplification",
+            deadline_amount=10, deadline_unit="working", department_code="etat-civil", channel="both",
+            act_kind="residence_certificate")
+        residence.life_events.add(moving)
+        RequiredDocument.objects.create(procedure=residence, code="proof", name_ar="إثبات السكن",
+                                        name_fr="Justificatif de domicile", is_required=True, position=1)
+        RequiredDocument.objects.create(procedure=residence, code="lease", name_ar="عقد الكراء",
+                                        name_fr="Contrat de bail", is_required=False, position=2)
+        building = Procedure.objects.create(
+            slug="building-permit", name_ar="رخصة البناء", name_fr="Permis de construire",
+            description_ar="رخصة لبناء أو توسيع بناية.", description_fr="Autorisation de construire ou d'agrandir.",
+            category=urban, form_definition=[
+                {"name": "parcel", "type": "text", "required": True, "label": {"ar": "رقم الرسم العقاري",
+                                                                                "fr": "Titre foncier"}},
+            ], fees_mad=Decimal("100"), legal_basis_ar="القانون 12.90",
+            legal_basis_fr="Loi 12-90 relative à l'urbanisme",
+            deadline_amount=30, deadline_unit="calendar", silence_means_approval=True, is_investment_related=True,
+            department_code="urbanisme", channel="online", act_kind="building_permit")
+        life = Procedure.objects.create(
+            slug="life-certificate", name_ar="شهادة الحياة", name_fr="Certificat de vie",
+            description_ar="تثبت أن الشخص على قيد الحياة.", description_fr="Atteste que la personne est en vie.",
+            category=civil, form_definition=[], legal_basis_ar="القانون 55.19", legal_basis_fr="Loi 55-19",
+            deadline_amount=3, deadline_unit="working", department_code="etat-civil", act_kind="life_certificate")
+        sale_residence = CommuneProcedure.all_communes.create(
+            commune=world.sale, procedure=residence, department=world.sale_etat_civil, deadline_amount=5,
+            fees_mad=Decimal("20"), instructions_ar="أحضر بطاقتك عند التسلم.",
+            instructions_fr="Présentez votre CIN au retrait.")
+        sale_building = CommuneProcedure.all_communes.create(
+            commune=world.sale, procedure=building, department=world.sale_urbanisme)
+        temara_residence = CommuneProcedure.all_communes.create(
+            commune=world.temara, procedure=residence, department=world.temara_etat_civil)
+    return Procedures(residence=residence, building=building, life=life, sale_residence=sale_residence,
+                      sale_building=sale_building, temara_residence=temara_residence)

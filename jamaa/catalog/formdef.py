@@ -15,6 +15,7 @@ A definition is a JSON list of fields:
      "date_min": "today" | "-100y" | "2020-01-01", "date_max": "today" | "+1y" | ...,
      "show_if": {"field": "other_field", "equals": "value"}}   # shown (and required) only when the other answer matches
 Required documents of the procedure are added to the form as file fields named `doc__<code>`.
+An `arrondissement` field is left out in a commune that has no arrondissements (as are the fields that depend on it).
 """
 
 from __future__ import annotations
@@ -397,9 +398,15 @@ def clean_answers(procedure: CommuneProcedure, raw: Mapping[str, Any], *, presen
     errors: dict[str, list[ValidationError]] = {}
     arrondissements: set[int] | None = None
 
+    if any(spec.get("type") == "arrondissement" for spec in definition):
+        arrondissements = _arrondissement_ids(procedure)
+
     for spec in definition:
         name, kind = spec["name"], spec["type"]
         if not _shown(spec, cleaned, by_name):
+            continue
+        if kind == "arrondissement" and not arrondissements:
+            # A commune without arrondissements (Témara) is not asked for one.
             continue
         required = bool(spec.get("required")) and not partial
         if kind == "file":
@@ -416,8 +423,6 @@ def clean_answers(procedure: CommuneProcedure, raw: Mapping[str, Any], *, presen
                 errors[name] = [ValidationError(message, code="required")]
             continue
         try:
-            if kind == "arrondissement" and arrondissements is None:
-                arrondissements = _arrondissement_ids(procedure)
             clean_value = _clean_value(spec, value, arrondissements)
         except ValidationError as exc:
             errors[name] = exc.error_list
@@ -708,6 +713,8 @@ def build_form(procedure: CommuneProcedure, *, data: Mapping[str, Any] | None = 
     answer_names: list[str] = []
     file_names: list[str] = []
     for spec in definition:
+        if spec["type"] == "arrondissement" and not arrondissement_choices:
+            continue  # a commune without arrondissements is not asked for one
         form_field = _form_field(spec, arrondissement_choices)
         if spec["type"] == "file":
             form_field.required = form_field.required and spec["name"] not in stored

@@ -2,7 +2,7 @@
 # The work is done by the scripts in scripts/ (they install what is missing: system packages, .venv, dependencies).
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint messages totp clean-demo venv
+.PHONY: help demo test lint messages totp clean-demo venv bench
 
 PYTHON := .venv/bin/python
 # Each recipe line runs in bash with the shared helpers loaded.
@@ -15,6 +15,7 @@ help:
 	@echo "make messages    update the translation catalogues (ar, fr, zgh) from the source strings"
 	@echo "make totp USER=… current TOTP code of a demo staff account (e.g. USER=admin@sale.example.ma)"
 	@echo "make clean-demo  delete the demo database and files under var/ (keeps .venv)"
+	@echo "make bench       load 100,000 cases into var/bench/ (first time) and measure the list pages (bench/README.md)"
 
 demo:
 	@scripts/demo.sh
@@ -40,6 +41,11 @@ totp: venv
 	@if [ "$(origin USER)" != "command line" ]; then \
 		echo "Usage: make totp USER=<username of a demo staff account, e.g. admin@sale.example.ma>"; exit 2; fi
 	@JAMAA_ENV=development $(PYTHON) manage.py totp_code "$(USER)"
+
+# Not part of `make test`. BENCH_ARGS go to bench/run.py, e.g. BENCH_ARGS="--requests 500 --concurrency 8".
+bench: venv
+	@$(WITH_LIB) compile_messages
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -f var/jamaa.sqlite3 var/jamaa.sqlite3-wal var/jamaa.sqlite3-shm

@@ -1,3 +1,5 @@
+import os
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +13,10 @@ urlpatterns = [
     path("api/v1/", include("jamaa.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# bench/run.py only: a do-nothing view to compare the pages with (absent unless the benchmark asks for it).
+if os.environ.get("JAMAA_BENCH") == "1":
+    urlpatterns.append(path("", include("bench.bare")))
 
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),

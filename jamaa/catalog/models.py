@@ -11,12 +11,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jamaa.core.models import Commune, Department, Translated
 from jamaa.core.tenancy import AllCommunesManager, CommuneQuerySet, CommuneScopedManager
+
+# Law 55-19: an administrative decision is taken within 60 days at most, 30 for acts needed to invest.
+DEADLINE_MAX = 60
+INVESTMENT_DEADLINE_MAX = 30
 
 
 class DeadlineUnit(models.TextChoices):
@@ -145,6 +150,22 @@ class Procedure(Translated):
     def legal_basis(self) -> str:
         return self.tr("legal_basis")
 
+    def clean(self) -> None:
+        from jamaa.catalog.formdef import validate_definition
+
+        errors: dict[str, list[ValidationError]] = {}
+        try:
+            validate_definition(self.form_definition)
+        except ValidationError as exc:
+            errors["form_definition"] = exc.error_list
+        limit = INVESTMENT_DEADLINE_MAX if self.is_investment_related else DEADLINE_MAX
+        if self.deadline_amount and self.deadline_amount > limit:
+            errors["deadline_amount"] = [ValidationError(
+                _("The legal deadline is at most %(limit)s days for this procedure (Law 55-19)."),
+                code="deadline_too_long", params={"limit": limit})]
+        if errors:
+            raise ValidationError(errors)
+
 
 class RequiredDocument(Translated):
     """A document the citizen attaches: only what no administration holds (once-only principle)."""
@@ -223,6 +244,20 @@ class CommuneProcedure(Translated):
     @property
     def instructions(self) -> str:
         return self.tr("instructions")
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        procedure = self.procedure if self.procedure_id else None
+        if procedure is not None and self.deadline_amount and self.deadline_amount > procedure.deadline_amount:
+            errors["deadline_amount"] = ValidationError(
+                _("The deadline can only be shorter than the legal deadline (%(amount)s %(unit)s)."),
+                code="deadline_too_long",
+                params={"amount": procedure.deadline_amount, "unit": procedure.get_deadline_unit_display()})
+        if self.department_id and self.commune_id and self.department.commune_id != self.commune_id:
+            errors["department"] = ValidationError(_("This department belongs to another commune."),
+                                                   code="other_commune")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def effective_deadline_amount(self) -> int:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jamaa.cases.attachments import get_private_storage
 from jamaa.catalog.models import CommuneProcedure
 from jamaa.core.fields import EncryptedCharField
 from jamaa.core.models import Arrondissement, Commune, Department, Language, Translated
@@ -230,7 +231,7 @@ class Attachment(models.Model):
     field_name = models.CharField(max_length=60, blank=True)
     document_code = models.CharField(max_length=40, blank=True)
     token = models.CharField(max_length=32, unique=True)
-    file = models.FileField(upload_to=attachment_path, max_length=200)
+    file = models.FileField(upload_to=attachment_path, max_length=200, storage=get_private_storage)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from jamaa.cases import stats as case_stats
 from jamaa.core import audit
 from jamaa.core.backoffice import selectors, services
 from jamaa.core.backoffice.forms import (
@@ -117,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_required(Role.ADMIN, Role.LEADERSHIP)
 def overview(request: HttpRequest) -> HttpResponse:
     figures = selectors.overview_figures(request.commune)  # type: ignore[attr-defined]
+    figures["cases"] = case_stats.case_figures(request.commune)  # type: ignore[attr-defined]
     return render(request, "backoffice/overview.html", figures)
 
 

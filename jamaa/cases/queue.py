@@ -1,0 +1,197 @@
+"""The staff queue: filters, the deadline status of each row, and keyset pagination on (due_date, id).
+
+Most urgent first: by due date, then by id; a case without a due date comes last. A page is one query for the rows
+(LIMIT page size + 1, no OFFSET, no COUNT); the cursor of the next page is the (due_date, id) of the last row shown.
+The filters are equalities on the leading columns of the `case_queue` / `case_assigned` indexes (commune,
+department or assigned_to, state) followed by a range on due_date and id, so the database walks the index in order.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from jamaa.cases.models import Case, CaseQuerySet, CaseState
+from jamaa.cases.selectors import staff_cases
+from jamaa.core import calendar
+from jamaa.core.models import Commune, Membership, User
+
+PAGE_SIZE = 50
+SOON_WORKING_DAYS = 3
+
+OPEN = "open"
+ALL = "all"
+# The state filter: the open cases (default), every submitted case, or one state.
+STATE_CHOICES: list[tuple[str, Any]] = [
+    (OPEN, _("Open (submitted, returned, in review)")),
+    (ALL, _("All states")),
+    *[(value, label) for value, label in CaseState.choices if value != CaseState.DRAFT],
+]
+ASSIGNED_ME = "me"
+ASSIGNED_NONE = "none"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    due_date: datetime.date | None
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.due_date.isoformat() if self.due_date else 'none'}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        """The cursor of a `?cursor=` value, or None for anything malformed (the first page is shown then)."""
+        if not raw or len(raw) > 40:
+            return None
+        day_text, sep, id_text = raw.partition("_")
+        if not sep or not id_text.isascii() or not id_text.isdigit() or len(id_text) > 18:
+            return None
+        if day_text == "none":
+            day = None
+        else:
+            try:
+                day = datetime.date.fromisoformat(day_text)
+            except ValueError:
+                return None
+        return cls(due_date=day, id=int(id_text))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: str = OPEN
+    procedure_id: int | None = None
+    arrondissement_id: int | None = None
+    department_id: int | None = None  # administrators and leadership only
+    overdue: bool = False
+    due_soon: bool = False
+    assigned: str = ""  # "", ASSIGNED_ME or ASSIGNED_NONE
+
+    @property
+    def is_default(self) -> bool:
+        return self == QueueFilters()
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """How a case stands against its due date, in words and in a tone (never colour alone)."""
+
+    tone: str  # danger, warning, neutral
+    label: Promise | str
+
+
+OVERDUE = DeadlineStatus("danger", _("Overdue"))
+DUE_SOON = DeadlineStatus("warning", _("Due soon"))
+ON_TIME = DeadlineStatus("neutral", _("On time"))
+SUSPENDED = DeadlineStatus("neutral", _("Suspended while returned"))
+DECIDED = DeadlineStatus("neutral", _("Decided"))
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Today and the last date counted as "due soon" (3 working days from today), for one commune."""
+
+    today: datetime.date
+    soon_until: datetime.date
+
+    @classmethod
+    def for_commune(cls, commune: Commune, now: datetime.datetime | None = None) -> Deadlines:
+        today = calendar.local_date(now or timezone.now())
+        return cls(today=today, soon_until=calendar.add_working_days(commune, today, SOON_WORKING_DAYS))
+
+    def status(self, case: Case) -> DeadlineStatus:
+        if case.state == CaseState.RETURNED:
+            return SUSPENDED
+        if case.state not in (CaseState.SUBMITTED, CaseState.IN_REVIEW):
+            return DECIDED
+        if case.due_date is None:
+            return ON_TIME
+        if case.due_date < self.today:
+            return OVERDUE
+        if case.due_date <= self.soon_until:
+            return DUE_SOON
+        return ON_TIME
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    deadline: DeadlineStatus
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow] = field(default_factory=list)
+    next_cursor: str | None = None
+    is_first: bool = True
+
+
+def filtered_cases(
+    membership: Membership, user: User, filters: QueueFilters, deadlines: Deadlines
+) -> CaseQuerySet:
+    """The member's cases matching the filters (unordered, not paged)."""
+    qs = staff_cases(membership)
+    if filters.state == OPEN:
+        qs = qs.open()
+    elif filters.state != ALL:
+        qs = qs.filter(state=filters.state)
+    if filters.department_id is not None:
+        qs = qs.filter(department_id=filters.department_id)
+    if filters.procedure_id is not None:
+        qs = qs.filter(procedure_id=filters.procedure_id)
+    if filters.arrondissement_id is not None:
+        qs = qs.filter(arrondissement_id=filters.arrondissement_id)
+    if filters.assigned == ASSIGNED_ME:
+        qs = qs.filter(assigned_to=user)
+    elif filters.assigned == ASSIGNED_NONE:
+        qs = qs.filter(assigned_to__isnull=True)
+    if filters.overdue or filters.due_soon:
+        # A deadline counts only while it runs: a returned case's deadline is suspended, a decided case has none.
+        qs = qs.filter(state__in=(CaseState.SUBMITTED, CaseState.IN_REVIEW))
+        if filters.overdue and filters.due_soon:
+            qs = qs.filter(due_date__lte=deadlines.soon_until)
+        elif filters.overdue:
+            qs = qs.filter(due_date__lt=deadlines.today)
+        else:
+            qs = qs.filter(due_date__gte=deadlines.today, due_date__lte=deadlines.soon_until)
+    return qs
+
+
+def _after(cursor: Cursor) -> Q:
+    if cursor.due_date is None:
+        return Q(due_date__isnull=True, id__gt=cursor.id)
+    return (
+        Q(due_date__gt=cursor.due_date)
+        | Q(due_date=cursor.due_date, id__gt=cursor.id)
+        | Q(due_date__isnull=True)
+    )
+
+
+def queue_page(
+    *, membership: Membership, user: User, filters: QueueFilters, deadlines: Deadlines,
+    cursor: Cursor | None = None, page_size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue, most urgent first: one query, whatever the number of rows."""
+    qs = filtered_cases(membership, user, filters, deadlines)
+    if cursor is not None:
+        qs = qs.filter(_after(cursor))
+    rows = list(
+        qs.select_related("procedure__procedure", "arrondissement", "assigned_to", "department", "citizen")
+        .order_by(F("due_date").asc(nulls_last=True), "id")[: page_size + 1]
+    )
+    shown = rows[:page_size]
+    next_cursor = None
+    if len(rows) > page_size:
+        last = shown[-1]
+        next_cursor = Cursor(due_date=last.due_date, id=last.pk).encode()
+    return QueuePage(
+        rows=[QueueRow(case=case, deadline=deadlines.status(case)) for case in shown],
+        next_cursor=next_cursor,
+        is_first=cursor is None,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from jamaa.cases import queue
@@ -168,6 +169,7 @@ class TransitionForm(forms.Form):
         kwargs.setdefault("prefix", transition.name)
         super().__init__(*args, **kwargs)
         self.transition = transition
+        self.procedure = procedure
         kind = TEMPLATE_KIND_FOR_TRANSITION.get(transition.name)
         if kind is None:
             del self.fields["template"]
@@ -205,10 +207,13 @@ class TransitionForm(forms.Form):
             self.add_error("public_text", _("Give the reasons for the rejection (or choose a ready-made text)."))
         return cleaned
 
-    def missing_items(self) -> list[str]:
-        """Everything missing: the chosen fields and documents (their names in the form definition, documents as
-        `doc__<code>`), then the free-text lines."""
-        return [*self.cleaned_data.get("missing", []), *self.cleaned_data.get("missing_other", [])]
+    def missing_items(self, language: str) -> list[str]:
+        """Everything missing, in the applicant's language (the services send it to them as it is): the names of
+        the chosen fields and documents, then the free-text lines."""
+        with translation.override(language):
+            labels = dict(missing_choices(self.procedure))
+        return [*(labels.get(key, key) for key in self.cleaned_data.get("missing", [])),
+                *self.cleaned_data.get("missing_other", [])]
 
 
 def missing_choices(procedure: CommuneProcedure | None) -> list[tuple[str, str]]:

@@ -44,7 +44,6 @@ from jamaa.cases.staff_forms import (
     QueueFilterForm,
     ReasonTemplateForm,
     TransitionForm,
-    missing_choices,
 )
 from jamaa.catalog import formdef
 from jamaa.catalog.models import CommuneProcedure, DeadlineUnit
@@ -231,9 +230,7 @@ def _render_detail(
         "returned_once": case.returned_at is not None,
         "is_counter": case.channel == CaseChannel.COUNTER,
     }
-    if case.return_missing:
-        labels = dict(missing_choices(case.procedure))
-        context["missing_labels"] = [labels.get(str(item), str(item)) for item in case.return_missing]
+    context["missing_labels"] = [str(item) for item in case.return_missing or []]
     if can_act:
         context.update({
             "reason_texts": {str(t.pk): t.text for t in ReasonTemplate.objects.filter(is_active=True)},
@@ -273,7 +270,7 @@ def transition(request: HttpRequest, reference: str) -> HttpResponse:
         services.case_transition(
             case=case, name=move.name, actor=request.user, by_staff=True,  # type: ignore[arg-type]
             public_text=data.get("public_text", ""), internal_note=data.get("internal_note", ""),
-            expected_version=data["expected_version"], missing=form.missing_items(),
+            expected_version=data["expected_version"], missing=form.missing_items(case.language),
         )
     except services.StaleCase:
         form.add_error(None, _("This case changed since you opened it: check what changed below, then send your "

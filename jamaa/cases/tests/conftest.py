@@ -80,3 +80,14 @@ def staff_urbanisme_agent(world):
     Membership.all_communes.create(commune=world.sale, user=user, role=Role.AGENT,
                                    department=world.sale_urbanisme, accepted_at=tz.now())
     return user
+
+
+# Citizen pages (`citizen_*`): defined in citizen_fixtures.py.
+from jamaa.cases.tests.citizen_fixtures import *  # noqa: E402, F403
+
+
+@pytest.fixture
+def staff_private_root(settings, tmp_path):
+    """Attachments stored under the test's temporary directory."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT

@@ -30,3 +30,35 @@ def png_upload(name: str = "scan.png") -> SimpleUploadedFile:
 def private_root(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return settings.PRIVATE_MEDIA_ROOT
+
+
+def sale_answers(world, **changes: object) -> dict[str, object]:
+    from jamaa.core.models import Arrondissement
+
+    arrondissement = Arrondissement.all_communes.filter(commune=world.sale).order_by("position").first()
+    answers: dict[str, object] = {"arrondissement": str(arrondissement.pk), "address": "12 rue des Orangers",
+                                  "cin": "ab123456", "since": "2020-01-15", "purpose": "work", "owner": "yes"}
+    answers.update(changes)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def submit_sale(world, procedures, **kwargs: object):
+    """A valid residence-certificate request by Salé's citizen (its proof of address attached)."""
+    from jamaa.cases.services import case_submit
+
+    options: dict[str, object] = {
+        "commune": world.sale, "procedure": procedures.sale_residence, "data": sale_answers(world),
+        "files": [("doc__proof", pdf_upload())], "citizen": world.citizen_sale,
+    }
+    options.update(kwargs)
+    return case_submit(**options)
+
+
+def submit_building(world, procedures, **kwargs: object):
+    """A building-permit request in Salé (calendar days, silence means approval, no documents)."""
+    from jamaa.cases.services import case_submit
+
+    options: dict[str, object] = {"commune": world.sale, "procedure": procedures.sale_building,
+                                  "data": {"parcel": "TF 1234/R"}, "citizen": world.citizen_sale}
+    options.update(kwargs)
+    return case_submit(**options)

@@ -21,6 +21,7 @@ if os.environ.get("JAMAA_BENCH") == "1":
 urlpatterns += i18n_patterns(
     path("", core_views.home, name="home"),
     path("accounts/", include("jamaa.core.accounts.urls")),
+    path("accounts/api-tokens/", include("jamaa.api.page_urls")),
     path("procedures/", include("jamaa.catalog.urls")),
     path("", include("jamaa.cases.urls")),
     path("backoffice/cases/", include("jamaa.cases.staff_urls")),

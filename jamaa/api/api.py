@@ -1,63 +1,60 @@
-"""The public HTTP API (django-ninja). OpenAPI 3 schema at /api/v1/openapi.json, docs at /api/v1/docs."""
+"""The public HTTP API (django-ninja). OpenAPI 3 schema at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Every endpoint but the list of communes answers for the commune named by the Host header (404 on the national
+landing host). The catalogue is public; a citizen's own cases need `Authorization: Bearer <token>` (tokens from
+POST /auth/token or the account page). Errors are JSON: {detail} and, for bad input (422), {detail, errors}."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
-from ninja import NinjaAPI, Schema
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 
+from jamaa.api import auth, cases, catalog
+from jamaa.api.common import InvalidInput, ninja_errors, request_commune
+from jamaa.api.schemas import COMMUNE_ERRORS, DepartmentOut, Error, NamesOut
 from jamaa.core.models import Arrondissement, Commune, Department
 
 api = NinjaAPI(
     title="Jamaa API",
     version="1",
-    description="Public API of a commune on the Jamaa platform. The commune is the one named by the Host header.",
+    description=__doc__ or "",
     urls_namespace="api",
 )
 
 
-class ArrondissementOut(Schema):
+@api.exception_handler(InvalidInput)
+def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
+    return api.create_response(request, exc.body(), status=422)
+
+
+@api.exception_handler(ValidationError)
+def invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return invalid_input(request, InvalidInput(ninja_errors(exc.errors)))
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": _("Send a valid API token: Authorization: Bearer <token>.")}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="jamaa"'
+    return response
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or _("Not found.")}, status=404)
+
+
+class ArrondissementOut(NamesOut):
     id: int
     slug: str
-    name_ar: str
-    name_fr: str
-    name_zgh: str
 
 
-class CommuneOut(Schema):
+class CommuneOut(NamesOut):
     slug: str
-    name_ar: str
-    name_fr: str
-    name_zgh: str
     url: str
-
-
-class DepartmentOut(Schema):
-    id: int
-    code: str
-    name_ar: str
-    name_fr: str
-    name_zgh: str
-
-
-class Error(Schema):
-    detail: str
-
-
-class ValidationErrorOut(Schema):
-    """Ninja's answer to a malformed parameter (for example a non-numeric id)."""
-
-    detail: list[dict[str, object]]
-
-
-# Commune endpoints answer 404 on a host that serves no commune, and 422 on malformed parameters.
-COMMUNE_ERRORS: dict[int, type[Schema]] = {404: Error, 422: ValidationErrorOut}
-
-
-def _commune(request: HttpRequest) -> Commune:
-    commune = getattr(request, "commune", None)
-    if commune is None:
-        raise Http404("No commune is served at this host.")
-    return commune
 
 
 @api.get("/communes", response=list[CommuneOut], tags=["communes"], summary="Communes on the platform")
@@ -70,29 +67,34 @@ def list_communes(request: HttpRequest) -> list[CommuneOut]:
 
 @api.get("/arrondissements", response={200: list[ArrondissementOut], 404: Error}, tags=["commune"])
 def list_arrondissements(request: HttpRequest) -> list[Arrondissement]:
-    _commune(request)
+    request_commune(request)
     return list(Arrondissement.objects.all())
 
 
 @api.get("/arrondissements/{arrondissement_id}", response={200: ArrondissementOut, **COMMUNE_ERRORS}, tags=["commune"])
 def get_arrondissement(request: HttpRequest, arrondissement_id: int) -> Arrondissement:
-    _commune(request)
+    request_commune(request)
     try:
         return Arrondissement.objects.get(pk=arrondissement_id)
     except Arrondissement.DoesNotExist:
-        raise Http404("No such arrondissement in this commune.") from None
+        raise Http404(_("No such arrondissement in this commune.")) from None
 
 
 @api.get("/departments", response={200: list[DepartmentOut], 404: Error}, tags=["commune"])
 def list_departments(request: HttpRequest) -> list[Department]:
-    _commune(request)
+    request_commune(request)
     return list(Department.objects.filter(is_active=True))
 
 
 @api.get("/departments/{department_id}", response={200: DepartmentOut, **COMMUNE_ERRORS}, tags=["commune"])
 def get_department(request: HttpRequest, department_id: int) -> Department:
-    _commune(request)
+    request_commune(request)
     try:
         return Department.objects.get(pk=department_id, is_active=True)
     except Department.DoesNotExist:
-        raise Http404("No such department in this commune.") from None
+        raise Http404(_("No such department in this commune.")) from None
+
+
+api.add_router("", catalog.router)
+api.add_router("", auth.router)
+api.add_router("", cases.router)

@@ -18,6 +18,14 @@ COMMUNE_ENDPOINTS = {
     "/arrondissements/{arrondissement_id}": "get_arrondissement",
     "/departments": "list_departments",
     "/departments/{department_id}": "get_department",
+    # jamaa/api/tests covers these (tenancy, 401/404/422):
+    "/procedures": "list_procedures",
+    "/procedures/{slug}": "get_procedure",
+    "/auth/token": "create_token",
+    "/cases": {"list_cases", "submit_case"},
+    "/cases/{reference}": "get_case",
+    "/cases/{reference}/withdraw": "withdraw_case",
+    "/cases/{reference}/messages": {"list_messages", "post_message"},
 }
 NATIONAL_ENDPOINTS = {"/communes": "list_communes"}
 
@@ -25,7 +33,8 @@ NATIONAL_ENDPOINTS = {"/communes": "list_communes"}
 def test_every_endpoint_has_tenancy_tests():
     routes = {path.rstrip("/") or "/": {op.view_func.__name__ for op in router.operations}
               for _prefix, r in api._routers for path, router in r.path_operations.items()}
-    assert routes == {path: {name} for path, name in {**COMMUNE_ENDPOINTS, **NATIONAL_ENDPOINTS}.items()}
+    assert routes == {path: {name} if isinstance(name, str) else name
+                      for path, name in {**COMMUNE_ENDPOINTS, **NATIONAL_ENDPOINTS}.items()}
 
 
 def _assert_json_404(response):
@@ -99,10 +108,11 @@ def test_a_deactivated_department_is_not_published(world, sale_client):
 # --- the landing host and bad input ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(COMMUNE_ENDPOINTS))
+@pytest.mark.parametrize("path", sorted(p for p in COMMUNE_ENDPOINTS if not p.startswith(("/cases", "/auth"))))
 def test_commune_endpoints_answer_404_on_the_platform_host(world, platform_client, path):
-    url = "/api/v1" + path.replace("{arrondissement_id}", "1").replace("{department_id}",
-                                                                        str(world.sale_etat_civil.pk))
+    department = str(world.sale_etat_civil.pk)
+    url = "/api/v1" + path.replace("{arrondissement_id}", "1").replace("{department_id}", department).replace(
+        "{slug}", "x")
     _assert_json_404(platform_client.get(url))
 
 

@@ -436,6 +436,10 @@ def counter(request: HttpRequest) -> HttpResponse:
         request_form = formdef.build_form(procedure, data=request.POST, files=request.FILES)
         if applicant.is_valid() and request_form.is_valid():
             data = applicant.cleaned_data
+            # The services recognise a form sent twice by (citizen, key); a counter request has no citizen.
+            already = _counter_case_by_key(data.get("submission_key", ""))
+            if already is not None:
+                return _to_detail(already)
             try:
                 case = services.case_submit(
                     commune=request.commune, procedure=procedure,  # type: ignore[attr-defined]
@@ -460,6 +464,13 @@ def counter(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/staff/counter.html", {
         "choice": choice, "procedure": procedure, "applicant": applicant, "request_form": request_form,
     }, status=status)
+
+
+def _counter_case_by_key(key: str) -> Case | None:
+    if not key:
+        return None
+    return Case.objects.submitted().filter(citizen__isnull=True, channel=CaseChannel.COUNTER,
+                                           submission_key=key[:64]).first()
 
 
 def _add_service_errors(form: Any, error: ValidationError) -> None:

@@ -1,4 +1,5 @@
-"""Load the DEMO data: Salé (five arrondissements) and Témara, their departments, and demo accounts.
+"""Load the DEMO data: Salé (five arrondissements) and Témara, their departments, demo accounts, and the demo
+catalogue of procedures with each commune's adoptions (jamaa.catalog.demo).
 
 Everything here is demonstration data with published passwords and TOTP secrets: the command refuses to run
 under production settings. It is idempotent: records are matched on their natural keys (commune slug, host
@@ -22,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jamaa.catalog.demo import load_catalogue
 from jamaa.core import tenancy
 from jamaa.core.models import Arrondissement, Commune, CommuneHost, Department, Membership, Role, User
 
@@ -152,6 +154,7 @@ class Command(BaseCommand):
                            .select_related("commune")}
             for account in ACCOUNTS:
                 self._account(account, communes, departments)
+            load_catalogue(communes)
         if options["verbosity"] > 0 and not options["quiet_accounts"]:
             self._print_accounts()
 

@@ -62,6 +62,10 @@ def _full_clean(adoption: CommuneProcedure) -> None:
     adoption.full_clean(validate_constraints=False)
 
 
+def _existing_adoption(commune: Commune, procedure: Procedure) -> CommuneProcedure | None:
+    return CommuneProcedure.all_communes.filter(commune=commune, procedure=procedure).first()
+
+
 @transaction.atomic
 def procedure_adopt(
     *, commune: Commune, actor: User, procedure: Procedure, department: Department,
@@ -73,7 +77,7 @@ def procedure_adopt(
 
     Raises `AlreadyAdopted` (with the existing adoption) when the commune adopted it already, also when two
     submissions race: the unique constraint decides and the loser gets the winner's adoption."""
-    existing = CommuneProcedure.all_communes.filter(commune=commune, procedure=procedure).first()
+    existing = _existing_adoption(commune, procedure)
     if existing is not None:
         raise AlreadyAdopted(existing)
     if not procedure.is_active:
@@ -91,7 +95,7 @@ def procedure_adopt(
         with transaction.atomic():
             adoption.save()
     except IntegrityError:
-        winner = CommuneProcedure.all_communes.filter(commune=commune, procedure=procedure).first()
+        winner = _existing_adoption(commune, procedure)
         if winner is None:
             raise
         raise AlreadyAdopted(winner) from None

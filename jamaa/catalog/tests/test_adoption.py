@@ -285,3 +285,25 @@ def test_another_communes_admin_does_not_see_this_communes_adoptions(procedures,
 def test_another_communes_admin_is_refused_on_this_communes_site(procedures, world, sale_client):
     login_staff(sale_client, world.admin_temara)
     assert sale_client.get("/backoffice/procedures/").status_code == 403
+
+
+def test_two_adoptions_racing_leave_one_and_the_loser_gets_the_winners(procedures, world, monkeypatch):
+    # The second submission passed its "already adopted?" check before the first one was saved: the database's
+    # unique constraint decides, and the loser is told about the winner's adoption instead of failing.
+    winner = CommuneProcedure.all_communes.create(commune=world.sale, procedure=procedures.life,
+                                                  department=world.sale_etat_civil)
+    real_check = services._existing_adoption
+    calls: list[int] = []
+
+    def stale_first_check(commune, procedure):
+        calls.append(1)
+        return None if len(calls) == 1 else real_check(commune, procedure)
+
+    monkeypatch.setattr(services, "_existing_adoption", stale_first_check)
+    with pytest.raises(services.AlreadyAdopted) as refused:
+        services.procedure_adopt(commune=world.sale, actor=world.admin_sale, procedure=procedures.life,
+                                 department=world.sale_etat_civil)
+    assert refused.value.adoption == winner
+    assert len(calls) == 2  # the stale check, then the lookup of the winner after the constraint refused
+    assert adoptions_of(world.sale, procedures.life) == 1
+    assert not AuditEvent.all_communes.filter(action="procedure.adopted").exists()

@@ -221,3 +221,15 @@ def test_the_catalogue_is_not_on_the_national_landing_host(procedures, platform_
 def test_the_home_page_links_to_the_catalogue(procedures, sale_client):
     body = sale_client.get("/fr/").content.decode()
     assert 'action="/fr/procedures/"' in body and 'href="/fr/procedures/"' in body
+
+
+@pytest.mark.parametrize("path", ["/zgh/procedures/", "/zgh/procedures/residence-certificate/"])
+def test_the_tamazight_pages_fall_back_to_arabic_content_left_to_right(procedures, sale_client, path):
+    # The fixture's procedures have no Tamazight text: Translated.tr falls back to Arabic.
+    if not translation.check_for_language("zgh"):
+        pytest.skip("Django serves /zgh/ only once its catalogue is compiled (make test compiles it)")
+    response = sale_client.get(path)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zgh" dir="ltr">' in body
+    assert "شهادة السكنى" in body

@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from jamaa.api import services
@@ -72,22 +72,24 @@ def _username(raw: str) -> str:
 
 @router.post("/auth/token", response={201: TokenOut, 401: Error, 403: Error, 429: Error, **COMMUNE_ERRORS},
              summary="A token for the account, in exchange for its password")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     commune = request_commune(request)
     user = authenticate(request, username=_username(payload.username), password=payload.password)
     if getattr(request, "axes_locked_out", False):
         # django-axes would swap our answer for the login page's HTML: answer in JSON ourselves.
         request.axes_locked_out = False  # type: ignore[attr-defined]
-        return 429, {"detail": _("Too many failed attempts. Try again later.")}
+        return Status(429, {"detail": _("Too many failed attempts. Try again later.")})
     if user is None:
-        return 401, {"detail": _("The mobile number or e-mail address, or the password, is not right.")}
+        return Status(401, {"detail": _("The mobile number or e-mail address, or the password, is not "
+                                        "right.")})
     if not user.is_active:
-        return 403, {"detail": _("This account has been deactivated.")}
+        return Status(403, {"detail": _("This account has been deactivated.")})
     if not user.contact_verified:
-        return 403, {"detail": _("This account is not confirmed yet: log in on the website to confirm it.")}
+        return Status(403, {"detail": _("This account is not confirmed yet: log in on the website to "
+                                        "confirm it.")})
     try:
         token, raw = services.token_create(user=user, name=payload.name or _("Application"),
                                            lifetime=PASSWORD_TOKEN_LIFETIME, commune=commune, request=request)
     except services.TooManyTokens as exc:
-        return 403, {"detail": str(exc)}
-    return 201, {"token": raw, "token_type": "Bearer", "name": token.name, "expires_at": token.expires_at}
+        return Status(403, {"detail": str(exc)})
+    return Status(201, {"token": raw, "token_type": "Bearer", "name": token.name, "expires_at": token.expires_at})

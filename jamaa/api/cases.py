@@ -11,13 +11,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from ninja import Field, P, Router, Schema
+from ninja import Field, P, Router, Schema, Status
 from ninja.params import Header, PathEx, Query
 
 from jamaa.api.auth import token_auth
@@ -367,7 +367,7 @@ def submit_case(
     request: HttpRequest,
     idempotency_key: str = Header("", alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
                                   description=IDEMPOTENCY_KEY_HELP),
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Submit a request for one of the commune's procedures: `procedure` (slug) and `answers` (by form field name),
     as JSON, or as multipart/form-data with `answers` as a JSON string and the files named like the form's file
     fields and `doc__<code>` for the required documents. 201 with the case; 422 with the errors by field.
@@ -382,8 +382,9 @@ def submit_case(
                     .select_related("procedure__procedure", "department").first())
         if existing is not None:
             if existing.commune_id != commune.pk:
-                return 409, {"detail": _("This Idempotency-Key was already used for a request to another commune.")}
-            return 200, case_out(existing)
+                return Status(409, {"detail": _("This Idempotency-Key was already used for a request to another "
+                                                "commune.")})
+            return Status(200, case_out(existing))
     fields, files = _read_body(request)
     adoption = _adoption(request, fields.get("procedure"))
     answers = _answers(fields.get("answers"))
@@ -391,14 +392,16 @@ def submit_case(
     try:
         case = services.case_submit(commune=commune, procedure=adoption, data=answers, files=files, citizen=citizen,
                                     channel=CaseChannel.API, submission_key=submission_key)
+    except PermissionDenied:
+        raise Http404 from None
     except DjangoValidationError as exc:
         raise InvalidInput.from_django(exc) from None
-    return 201, case_out(get_case_for_citizen(request, case.reference))
+    return Status(201, case_out(get_case_for_citizen(request, case.reference)))
 
 
 @router.post("/cases/{reference}/withdraw", response={200: CaseOut, 409: Error, **CITIZEN_ERRORS},
              summary="Withdraw one of my requests", openapi_extra={"requestBody": WITHDRAW_BODY})
-def withdraw_case(request: HttpRequest, reference: ReferencePath) -> tuple[int, dict[str, Any]]:
+def withdraw_case(request: HttpRequest, reference: ReferencePath) -> Status[dict[str, Any]]:
     """Optionally with a `reason` (JSON), which the office reads on the timeline."""
     case = _own_case(request, reference)
     fields, _files = _read_body(request) if _has_body(request) else ({}, [])
@@ -410,10 +413,12 @@ def withdraw_case(request: HttpRequest, reference: ReferencePath) -> tuple[int, 
         services.case_transition(case=case, name="withdraw", actor=_citizen(request), by_staff=False,
                                  public_text=reason.strip())
     except TransitionNotAllowed as exc:
-        return 409, {"detail": exc.message}
+        return Status(409, {"detail": exc.message})
+    except PermissionDenied:
+        raise Http404 from None
     except DjangoValidationError as exc:
         raise InvalidInput.from_django(exc) from None
-    return 200, case_out(get_case_for_citizen(request, case.reference))
+    return Status(200, case_out(get_case_for_citizen(request, case.reference)))
 
 
 @router.get("/cases/{reference}/messages", response={200: list[MessageOut], **CITIZEN_ERRORS},
@@ -428,7 +433,7 @@ def list_messages(request: HttpRequest, reference: ReferencePath) -> list[dict[s
 @router.post("/cases/{reference}/messages", response={201: MessageOut, 409: Error, **CITIZEN_ERRORS},
              summary="Write to the office handling one of my requests",
              openapi_extra={"requestBody": MESSAGE_BODY})
-def post_message(request: HttpRequest, reference: ReferencePath) -> tuple[int, dict[str, Any]]:
+def post_message(request: HttpRequest, reference: ReferencePath) -> Status[dict[str, Any]]:
     """`body` as JSON, or multipart/form-data with `body` and files to attach."""
     case = _own_case(request, reference)
     fields, files = _read_body(request)
@@ -443,8 +448,10 @@ def post_message(request: HttpRequest, reference: ReferencePath) -> tuple[int, d
         message = services.message_post(case=case, author=_citizen(request), body=body.strip(), by_staff=False,
                                         files=files)
     except TransitionNotAllowed as exc:
-        return 409, {"detail": exc.message}
+        return Status(409, {"detail": exc.message})
+    except PermissionDenied:
+        raise Http404 from None
     except DjangoValidationError as exc:
         raise InvalidInput.from_django(exc) from None
     message = CaseMessage.objects.prefetch_related("attachments").get(pk=message.pk)
-    return 201, message_out(message)
+    return Status(201, message_out(message))

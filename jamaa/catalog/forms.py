@@ -116,9 +116,12 @@ class AdoptionForm(forms.Form):
             "Leave empty to apply the legal deadline: %(amount)s %(unit)s. The commune may only shorten it."
         ) % {"amount": procedure.deadline_amount, "unit": unit}
         self.fields["deadline_amount"].widget.attrs["max"] = procedure.deadline_amount
-        self.fields["fees_mad"].help_text = _(
-            "Leave empty to apply the catalogue's fees: %(amount)s MAD. Enter 0 for a free procedure."
-        ) % {"amount": _mad(procedure.fees_mad)}
+        if procedure.fees_mad:
+            self.fields["fees_mad"].help_text = _(
+                "Leave empty to apply the catalogue's fees: %(amount)s MAD. Enter 0 for a free procedure."
+            ) % {"amount": _mad(procedure.fees_mad)}
+        else:
+            self.fields["fees_mad"].help_text = _("Leave empty to keep it free, as in the catalogue.")
 
     def clean_deadline_amount(self) -> int | None:
         amount = self.cleaned_data.get("deadline_amount")

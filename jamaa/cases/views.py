@@ -42,6 +42,7 @@ from jamaa.core.permissions import commune_required, login_required
 GET_POST = require_http_methods(["GET", "POST"])
 
 MINE_PAGE_SIZE = 20
+MAX_ID = 2**63 - 1  # larger ids in a URL are no row's (and would overflow PostgreSQL's bigint)
 MINE_MAX_DRAFTS = 20
 SUBMISSION_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Drafts created from the "new request" page, by the form's key: a second click on "save draft" updates the
@@ -259,6 +260,8 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
 @GET_POST
 @login_required
 def draft(request: HttpRequest, pk: int) -> HttpResponse:
+    if pk > MAX_ID:
+        raise Http404
     try:
         current = selectors.get_draft_for_citizen(request, pk)
     except Http404:

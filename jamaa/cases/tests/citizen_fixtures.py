@@ -115,7 +115,7 @@ def citizen_make_case(world, procedures, citizen_answers, citizen_private_media)
             for move in staff_moves[state]:
                 extra: dict[str, Any] = {}
                 if move == "return":
-                    extra = {"missing": ["doc__lease", "Une photo de la façade"],
+                    extra = {"missing": ["عقد الكراء", "Une photo de la façade"],
                              "public_text": "Il manque le contrat de bail."}
                 if move == "reject":
                     extra = {"public_text": "Vous n'habitez pas la commune."}

@@ -190,6 +190,7 @@ def test_another_citizens_draft_is_not_found(world, procedures, citizen_client):
         other = services.draft_save(commune=world.sale, citizen=world.citizen_temara,
                                     procedure=procedures.sale_residence, data={"address": "secret"})
     assert citizen_client.get(url("cases:draft", pk=other.pk)).status_code == 404
+    assert citizen_client.get(url("cases:draft", pk=10**30)).status_code == 404
     assert citizen_client.post(url("cases:draft", pk=other.pk), {"action": "discard"}).status_code == 404
 
 

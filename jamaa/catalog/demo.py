@@ -404,6 +404,7 @@ PROCEDURES: tuple[DemoProcedure, ...] = (
             {"name": "sign", "type": "yesno", "required": True,
              "label": L("هل ستضع لوحة إشهارية؟", "Prévoyez-vous une enseigne ?")},
             {"name": "phone", "type": "text", "required": False, "max_length": 10, "pattern": "^0[5-7][0-9]{8}$",
+             "autocomplete": "tel",
              "pattern_message": L("رقم من 10 أرقام يبدأ ب 05 أو 06 أو 07",
                                   "Un numéro à 10 chiffres commençant par 05, 06 ou 07"),
              "label": L("هاتف المحل", "Téléphone du local")},

@@ -10,9 +10,11 @@ A definition is a JSON list of fields:
      "required": true,
      "choices": [{"value": "work", "label": {"ar": "...", "fr": "..."}}],   # type choice only
      "min": 0, "max": 10,                    # number: bounds; text/textarea: lengths ("min_length"/"max_length")
+     "step": 0.5,                            # number: a fractional step allows decimals (whole numbers otherwise)
      "min_length": 2, "max_length": 200,
      "pattern": "^[0-9]{10}$", "pattern_message": {"ar": "...", "fr": "..."},
      "date_min": "today" | "-100y" | "2020-01-01", "date_max": "today" | "+1y" | ...,
+     "autocomplete": "tel",                  # text/date: the browser's autofill token (AUTOCOMPLETE_TOKENS)
      "show_if": {"field": "other_field", "equals": "value"}}   # shown (and required) only when the other answer matches
 Required documents of the procedure are added to the form as file fields named `doc__<code>`.
 An `arrondissement` field is left out in a commune that has no arrondissements (as are the fields that depend on it).
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 FIELD_TYPES = ("text", "textarea", "number", "date", "choice", "yesno", "arrondissement", "address", "cin", "file")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,6}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 RELATIVE_DATE_RE = re.compile(r"^([+-])([0-9]{1,3})([ymd])$")
 DOCUMENT_PREFIX = "doc__"
 TIME_ZONE = ZoneInfo("Africa/Casablanca")
@@ -57,10 +60,10 @@ ACCEPTED_UPLOADS = "application/pdf,image/jpeg,image/png"
 
 _COMMON_KEYS = {"name", "type", "label", "help", "required", "show_if"}
 _TYPE_KEYS: dict[str, set[str]] = {
-    "text": {"min_length", "max_length", "pattern", "pattern_message"},
+    "text": {"min_length", "max_length", "pattern", "pattern_message", "autocomplete"},
     "textarea": {"min_length", "max_length", "pattern", "pattern_message"},
     "number": {"min", "max", "step"},
-    "date": {"date_min", "date_max"},
+    "date": {"date_min", "date_max", "autocomplete"},
     "choice": {"choices"},
     "yesno": set(),
     "arrondissement": set(),
@@ -68,6 +71,9 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "cin": set(),
     "file": set(),
 }
+# The browser's autofill tokens a definition may name (HTML autocomplete attribute); "tel" also makes a phone keypad.
+AUTOCOMPLETE_TOKENS = ("off", "name", "given-name", "family-name", "tel", "email", "bday", "postal-code",
+                       "organization")
 _TRUE = {"true", "yes", "1", "on", "oui", "نعم"}
 _FALSE = {"false", "no", "0", "off", "non", "لا"}
 
@@ -239,7 +245,7 @@ def validate_definition(definition: Any) -> None:
         raise ValidationError(errors)
 
 
-def _check_label(value: Any, *, required: bool, what: Any, report: Any) -> None:
+def _check_label(value: Any, *, what: Any, report: Any) -> None:
     if not isinstance(value, Mapping):
         report(_("the %(what)s must be an object with Arabic and French texts."), what=what)
         return
@@ -272,6 +278,8 @@ def _type_problems(kind: str, spec: Mapping[str, Any]) -> Iterable[str]:
             yield _("an address is at most %(max)s characters.") % {"max": ADDRESS_MAX_LENGTH}
         if kind == "address" and lengths.get("max_length", ADDRESS_MAX_LENGTH) < ADDRESS_MIN_LENGTH:
             yield _("an address is at least %(min)s characters.") % {"min": ADDRESS_MIN_LENGTH}
+        if "autocomplete" in spec and spec["autocomplete"] not in AUTOCOMPLETE_TOKENS:
+            yield _("“autocomplete” must be one of: %(tokens)s.") % {"tokens": ", ".join(AUTOCOMPLETE_TOKENS)}
         if "pattern" in spec:
             pattern = spec["pattern"]
             try:
@@ -297,6 +305,8 @@ def _type_problems(kind: str, spec: Mapping[str, Any]) -> Iterable[str]:
         if "step" in spec and (not _is_number(spec["step"]) or Decimal(str(spec["step"])) <= 0):
             yield _("“step” must be a positive number.")
     elif kind == "date":
+        if "autocomplete" in spec and spec["autocomplete"] not in AUTOCOMPLETE_TOKENS:
+            yield _("“autocomplete” must be one of: %(tokens)s.") % {"tokens": ", ".join(AUTOCOMPLETE_TOKENS)}
         dates = {}
         for key in ("date_min", "date_max"):
             if key in spec:
@@ -329,7 +339,7 @@ def _type_problems(kind: str, spec: Mapping[str, Any]) -> Iterable[str]:
 
 def _label_problems(value: Any, what: Any) -> list[str]:
     problems: list[str] = []
-    _check_label(value, required=True, what=what, report=lambda m, **p: problems.append(m % p if p else m))
+    _check_label(value, what=what, report=lambda m, **p: problems.append(m % p if p else m))
     return problems
 
 
@@ -455,7 +465,11 @@ def _arrondissement_ids(procedure: CommuneProcedure) -> set[int]:
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise ValidationError(_("Enter a text."), code="invalid")
-    return str(value).strip()
+    text = str(value).strip()
+    # NUL cannot be stored (PostgreSQL refuses it in JSON) and other control characters are never typed.
+    if CONTROL_RE.search(text):
+        raise ValidationError(_("Remove the control characters from this text."), code="invalid")
+    return text
 
 
 def _clean_value(spec: Mapping[str, Any], value: Any, arrondissements: set[int] | None) -> Any:
@@ -485,9 +499,10 @@ def _clean_value(spec: Mapping[str, Any], value: Any, arrondissements: set[int] 
         return _clean_date(spec, value).isoformat()
     if kind == "choice":
         values = [c["value"] for c in spec.get("choices", [])]
-        if not isinstance(value, str) or value.strip() not in values:
+        answer = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if answer not in values:
             raise ValidationError(_("Choose one of the proposed answers."), code="invalid_choice")
-        return value.strip()
+        return answer
     if kind == "yesno":
         answer = parse_yesno(value)
         if answer is None:
@@ -650,6 +665,10 @@ def _form_field(spec: Mapping[str, Any], arrondissement_choices: list[tuple[str,
                          dir="ltr")
         else:
             attrs["maxlength"] = spec.get("max_length", TEXT_MAX_LENGTH)
+            if spec.get("autocomplete"):
+                attrs["autocomplete"] = spec["autocomplete"]
+            if spec.get("autocomplete") == "tel":
+                attrs.update(type="tel", inputmode="tel", dir="ltr")
         widget: forms.Widget = forms.TextInput(attrs=attrs)
         if kind == "address":
             widget = forms.Textarea(attrs={**attrs, "rows": 2})
@@ -666,6 +685,8 @@ def _form_field(spec: Mapping[str, Any], arrondissement_choices: list[tuple[str,
                 attrs[key] = spec[key]
         return _TextField(widget=forms.NumberInput(attrs=attrs), **common)
     if kind == "date":
+        if spec.get("autocomplete"):
+            attrs["autocomplete"] = spec["autocomplete"]
         for key, attr in (("date_min", "min"), ("date_max", "max")):
             if key in spec:
                 attrs[attr] = resolve_date_bound(spec[key]).isoformat()

@@ -25,7 +25,7 @@ FIXED_TODAY = dt.date(2026, 3, 15)
 ALL_TYPES = [
     {"name": "full_name", "type": "text", "required": True, "min_length": 3, "max_length": 40,
      "label": {"ar": "الاسم الكامل", "fr": "Nom complet"}, "help": {"ar": "كما في البطاقة", "fr": "Comme sur la CIN"}},
-    {"name": "phone", "type": "text", "required": False, "pattern": "^0[5-7][0-9]{8}$",
+    {"name": "phone", "type": "text", "required": False, "pattern": "^0[5-7][0-9]{8}$", "autocomplete": "tel",
      "pattern_message": {"ar": "رقم هاتف من 10 أرقام", "fr": "Un numéro à 10 chiffres commençant par 05, 06 ou 07"},
      "label": {"ar": "الهاتف", "fr": "Téléphone"}},
     {"name": "notes", "type": "textarea", "required": False, "max_length": 50,
@@ -169,6 +169,8 @@ YESNO = {"name": "ok", "type": "yesno", "label": {"ar": "نعم؟", "fr": "Oui ?
     ([field(type="date", date_min="yesterday")], "“date_min” must be “today”"),
     ([field(type="date", date_max="2020-02-30")], "“date_max” must be “today”"),
     ([field(type="date", date_min="today", date_max="-1d")], "“date_min” is after “date_max”"),
+    ([field(autocomplete="cc-number")], "“autocomplete” must be one of"),
+    ([field(type="number", autocomplete="tel")], "unknown or misplaced keys for this type: autocomplete"),
 ])
 def test_a_wrong_definition_is_refused_with_a_clear_message(definition, expected):
     with pytest.raises(ValidationError) as caught:
@@ -264,6 +266,8 @@ def test_every_missing_required_answer_is_reported_by_field_name(form_all, arron
     ("cin", "123456", "Enter a national identity card number"),
     ("cin", "ABC123", "Enter a national identity card number"),
     ("cin", "AB1234567", "Enter a national identity card number"),
+    ("full_name", "Fatima\x00Zahra", "Remove the control characters"),
+    ("address", "12 rue\x1b[31m Salam", "Remove the control characters"),
 ])
 def test_a_wrong_answer_is_refused_next_to_its_field(form_all, arrondissements, name, value, message):
     errors = errors_of(form_all, {**good_answers(arrondissements), name: value}, present_files={"plan", "doc__proof"})
@@ -302,6 +306,18 @@ def test_a_cin_is_normalised_and_kept_apart_from_the_other_answers(form_all, arr
                                    present_files={"plan", "doc__proof"})
     assert result.protected["cin"] == expected
     assert expected not in str(result.data)
+
+
+def test_a_choice_sent_as_a_number_by_an_api_client_is_read_as_its_value(world):
+    procedure = adopt(world, [{**CHOICE, "choices": [{"value": "1", "label": {"ar": "أ", "fr": "Un"}}]}],
+                      documents=False)
+    assert formdef.clean_answers(procedure, {"kind": 1}).data == {"kind": "1"}
+
+
+def test_a_line_break_in_a_textarea_is_kept(form_all, arrondissements):
+    raw = {**good_answers(arrondissements), "notes": "ligne 1\r\nligne 2\tfin"}
+    result = formdef.clean_answers(form_all, raw, present_files={"plan", "doc__proof"})
+    assert result.data["notes"] == "ligne 1\nligne 2\tfin"
 
 
 def test_a_decimal_comma_is_accepted_where_the_step_allows_decimals(form_all, arrondissements):
@@ -403,6 +419,7 @@ def test_the_form_speaks_the_active_language_and_uses_the_right_inputs(form_all,
     assert form["district"].widget_type == "select"
     assert "Harhoura" not in html
     assert 'autocomplete="street-address"' in html
+    assert 'type="tel"' in html and 'autocomplete="tel"' in html
     assert form["plan"].widget_type == "file" and 'accept="application/pdf,image/jpeg,image/png"' in html
     assert form.fields["full_name"].required and not form.fields["phone"].required
 

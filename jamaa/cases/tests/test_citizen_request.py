@@ -257,3 +257,46 @@ def test_the_navigation_links_to_procedures_and_my_requests(world, procedures, c
     assert f'href="{url("catalog:index")}"' in anonymous
     assert f'href="{url("cases:mine")}"' not in anonymous
     assert f'href="{url("cases:track")}"' in anonymous
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_the_whole_journey_from_request_to_rating(world, procedures, citizen_client, citizen_answers, language):
+    from jamaa.cases import services
+
+    world.citizen_sale.language = language
+    world.citizen_sale.save(update_fields=["language"])
+    _body, key = open_form(citizen_client, language)
+    response = citizen_client.post(url(START, language, slug=RESIDENCE), {
+        **citizen_answers, "submission_key": key, "action": "submit", "doc__proof": pdf_upload()})
+    [case] = sale_cases(citizen=world.citizen_sale)
+    reference = case.reference
+    assert response["Location"] == url("cases:receipt", language, reference=reference)
+
+    def staff(move: str, **extra) -> None:
+        with tenancy.scope(world.sale):
+            services.case_transition(case=Case.objects.get(pk=case.pk), name=move, actor=world.agent_sale,
+                                     by_staff=True, **extra)
+
+    def page() -> str:
+        return citizen_client.get(url("cases:detail", language, reference=reference)).content.decode()
+
+    staff("start_review")
+    assert tr("Waiting for the commune", language) in page()
+    staff("return", missing=["Contrat de bail"])
+    returned = page()
+    assert tr("Complete your request: the commune is waiting for you", language) in returned
+    assert "Contrat de bail" in returned
+    form = citizen_client.get(url("cases:complete", language, reference=reference))
+    version = sale_cases(pk=case.pk)[0].version
+    done = citizen_client.post(url("cases:complete", language, reference=reference), {
+        **form.context["form"].initial, "expected_version": version, "doc__lease": pdf_upload("bail.pdf")})
+    assert done["Location"] == url("cases:detail", language, reference=reference)
+    assert tr("Waiting for the commune", language) in page()
+    staff("approve")
+    assert tr("Approved: the commune is preparing your act", language) in page()
+    staff("issue_act")
+    staff("close")
+    assert tr("Rate the service", language) in page()
+    citizen_client.post(url("cases:rate", language, reference=reference), {"rating": "5"})
+    assert sale_cases(pk=case.pk)[0].rating == 5
+    assert tr("Nothing more to do", language) in citizen_client.get(url("cases:mine", language)).content.decode()

@@ -638,22 +638,33 @@ class ProcedureForm(forms.Form):
         return [(name, cleaned[name]) for name in self.file_names if isinstance(cleaned.get(name), UploadedFile)]
 
 
-def _widget_attrs(spec: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+def _widget_attrs(spec: Mapping[str, Any], *, required: bool, show_if_equals: str) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     show_if = spec.get("show_if")
     if show_if:
         attrs["data-show-if-field"] = show_if["field"]
-        equals = show_if["equals"]
-        attrs["data-show-if-equals"] = ("yes" if equals else "no") if isinstance(equals, bool) else str(equals)
+        attrs["data-show-if-equals"] = show_if_equals
     elif required:
         attrs["aria-required"] = "true"
     return attrs
 
 
-def _form_field(spec: Mapping[str, Any], arrondissement_choices: list[tuple[str, str]]) -> forms.Field:
+def _show_if_value(spec: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]]) -> str:
+    """The value the other field's input has when this field applies (a yes/no answer is "yes" or "no")."""
+    show_if = spec.get("show_if")
+    if not show_if:
+        return ""
+    target = by_name.get(show_if["field"], {})
+    if target.get("type") == "yesno":
+        return "yes" if parse_yesno(show_if["equals"]) else "no"
+    return str(show_if["equals"])
+
+
+def _form_field(spec: Mapping[str, Any], arrondissement_choices: list[tuple[str, str]], *,
+                show_if_equals: str = "") -> forms.Field:
     kind = spec["type"]
     required = bool(spec.get("required"))
-    attrs = _widget_attrs(spec, required=required)
+    attrs = _widget_attrs(spec, required=required, show_if_equals=show_if_equals)
     label = tr_label(spec.get("label"))
     help_text = tr_label(spec.get("help")) if spec.get("help") else ""
     common: dict[str, Any] = {"label": label, "help_text": help_text, "required": required}
@@ -730,13 +741,14 @@ def build_form(procedure: CommuneProcedure, *, data: Mapping[str, Any] | None = 
         arrondissement_choices = [
             (str(a.pk), a.name) for a in Arrondissement.all_communes.filter(commune_id=procedure.commune_id)]
     stored = frozenset(stored_files)
+    by_name = {spec["name"]: spec for spec in definition}
     fields: dict[str, forms.Field] = {}
     answer_names: list[str] = []
     file_names: list[str] = []
     for spec in definition:
         if spec["type"] == "arrondissement" and not arrondissement_choices:
             continue  # a commune without arrondissements is not asked for one
-        form_field = _form_field(spec, arrondissement_choices)
+        form_field = _form_field(spec, arrondissement_choices, show_if_equals=_show_if_value(spec, by_name))
         if spec["type"] == "file":
             form_field.required = form_field.required and spec["name"] not in stored
             file_names.append(spec["name"])
@@ -752,7 +764,6 @@ def build_form(procedure: CommuneProcedure, *, data: Mapping[str, Any] | None = 
         file_names.append(key)
 
     form_class = type("ProcedureAnswersForm", (ProcedureForm,), dict(fields))
-    by_name = {spec["name"]: spec for spec in definition}
     prepared = {name: _initial_value(by_name[name], value) for name, value in (initial or {}).items()
                 if name in by_name and by_name[name]["type"] != "file"}
     form = form_class(data=data, files=files, initial=prepared)

@@ -437,6 +437,12 @@ def test_conditional_fields_carry_their_condition_for_the_script(form_all):
     assert 'data-show-if-field="married"' in html and 'data-show-if-equals="yes"' in html
 
 
+def test_a_yes_no_condition_written_as_text_matches_the_radio_value(world):
+    procedure = adopt(world, [YESNO, field(show_if={"field": "ok", "equals": "true"})], documents=False)
+    assert 'data-show-if-equals="yes"' in str(formdef.build_form(procedure)["x"])
+    assert formdef.clean_answers(procedure, {"ok": "yes", "x": "shown"}).data == {"ok": True, "x": "shown"}
+
+
 def test_the_browser_never_blocks_a_submission_the_server_decides(form_all):
     # Without JavaScript every field shows: a `required` attribute would block a request where it is hidden.
     html = str(formdef.build_form(form_all))

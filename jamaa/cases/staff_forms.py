@@ -268,9 +268,12 @@ class CounterProcedureForm(forms.Form):
                                      empty_label=_("Choose a procedure"),
                                      error_messages={"invalid_choice": _("Choose one of the procedures listed.")})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].queryset = counter_procedures()  # type: ignore[attr-defined]
+        procedures = counter_procedures()
+        if membership.role in (Role.AGENT, Role.HEAD) and membership.department_id is not None:
+            procedures = procedures.filter(department_id=membership.department_id)  # what they may file
+        self.fields["procedure"].queryset = procedures  # type: ignore[attr-defined]
 
 
 class CounterApplicantForm(forms.Form):

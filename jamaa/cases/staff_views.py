@@ -425,7 +425,7 @@ def reason_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def counter(request: HttpRequest) -> HttpResponse:
     """Step 1 (GET): choose the procedure. Step 2 (GET ?procedure=, then POST): the applicant and the form."""
     source = request.POST if request.method == "POST" else request.GET
-    choice = CounterProcedureForm(source if "procedure" in source else None)
+    choice = CounterProcedureForm(source if "procedure" in source else None, membership=_membership(request))
     procedure: CommuneProcedure | None = choice.cleaned_data["procedure"] if choice.is_valid() else None
     if procedure is None:
         return render(request, "cases/staff/counter.html", {"choice": choice},

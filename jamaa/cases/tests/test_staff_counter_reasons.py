@@ -48,6 +48,17 @@ def test_choosing_a_procedure_shows_the_applicant_and_the_request_form(world, pr
     assert 'name="address"' in body and 'name="doc__proof"' in body
 
 
+def test_an_agent_files_only_their_departments_procedures(world, procedures, staff_make_case,
+                                                         staff_urbanisme_agent, sale_client):
+    from jamaa.catalog.models import Channel, Procedure
+
+    Procedure.objects.filter(pk=procedures.building.pk).update(channel=Channel.BOTH)
+    login_staff(sale_client, staff_urbanisme_agent)
+    body = sale_client.get(COUNTER).content.decode()
+    assert procedures.building.name_ar in body and procedures.residence.name_ar not in body
+    assert sale_client.get(COUNTER, {"procedure": procedures.sale_residence.pk}).status_code == 400
+
+
 def test_an_unknown_procedure_is_a_clear_error(world, procedures, staff_agent_client):
     for value in ("abc", procedures.sale_building.pk, procedures.temara_residence.pk):
         response = staff_agent_client.get(COUNTER, {"procedure": value})

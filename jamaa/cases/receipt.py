@@ -10,6 +10,7 @@ so the same case renders to the same bytes on any server.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -88,8 +89,17 @@ def _code(text: str) -> dict[str, Any]:
     return {"kind": "code", "text": text}
 
 
+# Embeddings, overrides and isolates typed into a name would escape the isolate the template puts around it and
+# reorder what follows (an RLO can make "gnp.exe" look like "exe.png"): they are dropped.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text or "")
+
+
 def _user(text: str) -> dict[str, Any]:
-    return {"kind": "user", "text": text}
+    return {"kind": "user", "text": _plain(text)}
 
 
 def _lang(texts: dict[str, str]) -> dict[str, Any]:
@@ -116,7 +126,7 @@ def _documents(case: Case, language: str) -> list[dict[str, str]]:
     if case.procedure_id and any(a.document_code for a in attachments):
         for document in RequiredDocument.objects.filter(procedure_id=case.procedure.procedure_id):
             kinds[document.code] = document.tr("name", language)
-    return [{"name": a.original_name, "kind": kinds.get(a.document_code, "")} for a in attachments]
+    return [{"name": _plain(a.original_name), "kind": kinds.get(a.document_code, "")} for a in attachments]
 
 
 def _tracking_qr(url: str) -> str:
@@ -180,7 +190,7 @@ def receipt_data(case: Case, *, language: str) -> dict[str, Any]:
         "document_title": document_title,
         "commune": {
             "name_ar": commune.name_ar, "name_fr": commune.name_fr, "name_zgh": commune.name_zgh,
-            "address_ar": commune.address_ar, "address_fr": commune.address_fr, "contact": contact,
+            "address_ar": _plain(commune.address_ar), "address_fr": _plain(commune.address_fr), "contact": contact,
         },
         "title": _per_language(languages, lambda c: _("Receipt of filing")),
         "law": _per_language(languages, lambda c: _(

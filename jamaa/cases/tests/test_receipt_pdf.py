@@ -5,20 +5,24 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from jamaa.cases.models import Attachment, Case, CaseState
+from jamaa.cases import receipt, services
+from jamaa.cases.models import Case
 from jamaa.cases.receipt import render_receipt_pdf
+from jamaa.cases.tests.service_fixtures import pdf_upload
 from jamaa.core import tenancy
 
 ARABIC_NAME = "فاطمة الزهراء بناني"
 MARKUP = 'Ali #set text(red) $x$ *b* [c] \\ "q" <l> @ref // x'
+FILE_MARKUP = '#image("passwd") $1$ *a* [b] _c_ "d" <e> = f.pdf'  # no slash: the upload keeps only the base name
 # Bidi controls poppler adds around right-to-left runs, and the isolates the receipt puts around user text.
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -74,45 +78,45 @@ def shows(text: str, expected: str) -> bool:
     return all(piece in text for piece in pieces if piece)
 
 
-@pytest.fixture
-def arabic_citizen(world):
+def make_citizen(world, full_name: str, phone: str = "+212698765432"):
     from jamaa.core.models import User
 
-    return User.objects.create_user("+212698765432", world.password, full_name=ARABIC_NAME, contact_verified=True,
+    return User.objects.create_user(phone, world.password, full_name=full_name, contact_verified=True,
                                     signup_commune=world.sale)
 
 
-def make_case(world, procedure, citizen, *, applicant_name: str = "", files: list[tuple[str, str]] = (),
-              number: int = 123) -> Case:
-    """A submitted case as the submission service leaves it (reference, tracking code, deadline, due date)."""
+@pytest.fixture
+def arabic_citizen(world):
+    return make_citizen(world, ARABIC_NAME)
+
+
+@pytest.fixture
+def sale_address(world):
     with tenancy.unscoped():
         # No Arabic comma: pdftotext -layout splits an Arabic line at neutral punctuation and prints the pieces in
         # visual order (a limit of poppler's text extraction, not of the file).
         world.sale.address_ar = "شارع محمد الخامس سلا"
         world.sale.address_fr = "Avenue Mohammed V, Salé"
         world.sale.save()
-        case = Case.all_communes.create(
-            commune=world.sale, reference=f"SAL-2026-{number:06d}", year=2026, number=number, procedure=procedure,
-            department=procedure.department, state=CaseState.SUBMITTED, citizen=citizen,
-            applicant_name=applicant_name or citizen.full_name, tracking_code="ABCDEFGHJK",
-            deadline_amount=procedure.effective_deadline_amount, deadline_unit=procedure.effective_deadline_unit,
-            legal_basis=procedure.procedure.legal_basis_fr,
-            silence_means_approval=procedure.procedure.silence_means_approval,
-            # 13:30 UTC is 14:30 in Morocco (UTC+1).
-            submitted_at=datetime(2026, 1, 5, 13, 30, tzinfo=UTC), due_date=date(2026, 1, 12),
-        )
-        for i, (code, name) in enumerate(files):
-            Attachment.all_communes.create(
-                commune=world.sale, case=case, document_code=code, token=f"tok{number}x{i}", file=f"cases/x/{i}",
-                original_name=name, content_type="application/pdf", size=1000, sha256="0" * 64,
-                created_at=datetime(2026, 1, 5, 13, 29, i, tzinfo=UTC))
-    return case
+    return world.sale
+
+
+def submit(world, procedure, citizen, data, files=()) -> Case:
+    """A request submitted through the real service, as the citizen's form does."""
+    with tenancy.scope(world.sale):
+        case = services.case_submit(commune=world.sale, procedure=procedure, data=data, files=list(files),
+                                    citizen=citizen, language="ar")
+        return Case.objects.select_related("commune", "procedure__procedure", "department", "citizen").get(pk=case.pk)
+
+
+def local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo("Africa/Casablanca"))
 
 
 @pytest.fixture
-def residence_case(world, procedures, arabic_citizen) -> Case:
-    return make_case(world, procedures.sale_residence, arabic_citizen,
-                     files=[("proof", "facture-lydec.pdf"), ("lease", "عقد الكراء.pdf")])
+def residence_case(world, procedures, arabic_citizen, sale_address, citizen_answers, citizen_private_media) -> Case:
+    return submit(world, procedures.sale_residence, arabic_citizen, citizen_answers,
+                  files=[("doc__proof", pdf_upload("facture-lydec.pdf")), ("doc__lease", pdf_upload("عقد الكراء.pdf"))])
 
 
 @pytest.mark.parametrize("language", ["ar", "fr", "zgh"])
@@ -132,14 +136,16 @@ def test_the_receipt_is_a_one_page_pdf_a_in_each_language(residence_case, langua
 def test_the_receipt_shows_the_commune_reference_applicant_dates_and_code(residence_case, language, tmp_path):
     text = pdf_text(render_receipt_pdf(residence_case, language=language), tmp_path)
 
-    assert "SAL-2026-000123" in text
-    assert "سلا" in text and "Salé" in text
+    assert re.fullmatch(r"SAL-\d{4}-000001", residence_case.reference)
+    assert residence_case.reference in text
+    assert "سلا" in text and "Salé" in text and "ⵙⵍⴰ" in text
     assert "شارع محمد الخامس سلا" in text and "Avenue Mohammed V, Salé" in text
     assert ARABIC_NAME in text
     assert "شهادة السكنى" in text and "Certificat de résidence" in text
-    assert "05/01/2026 14:30" in text  # received, Morocco time
-    assert "12/01/2026" in text  # due date
-    assert "ABCDE-FGHJK" in text
+    assert local(residence_case.submitted_at).strftime("%d/%m/%Y %H:%M") in text  # received, Morocco time
+    assert residence_case.due_date.strftime("%d/%m/%Y") in text
+    code = residence_case.tracking_code
+    assert f"{code[:5]}-{code[5:]}" in text
     track = "http://sale.localhost/fr/track/" if language == "fr" else "http://sale.localhost/track/"
     assert track in text
     assert shows(text, "facture-lydec.pdf") and shows(text, "عقد الكراء.pdf")
@@ -160,8 +166,28 @@ def test_the_receipt_states_the_deadline_its_basis_and_its_suspension(residence_
                                              "approved."))
 
 
-def test_silence_means_approval_is_printed_where_the_procedure_says_so(world, procedures, arabic_citizen, tmp_path):
-    case = make_case(world, procedures.sale_building, arabic_citizen, number=124)
+def test_the_tracking_code_copies_without_spaces(residence_case, tmp_path):
+    # Kerning pairs (AV, WA, YT, AJ) and digits: the code must still come out of the PDF in one piece.
+    Case.all_communes.filter(pk=residence_case.pk).update(tracking_code="AVAWAYT7JV")
+    residence_case.refresh_from_db()
+
+    for language in ("ar", "fr"):
+        assert "AVAWA-YT7JV" in pdf_text(render_receipt_pdf(residence_case, language=language), tmp_path)
+
+
+def test_the_time_of_receipt_is_morocco_time(residence_case, tmp_path):
+    # 13:30 UTC on a Monday of January is 14:30 in Morocco (UTC+1).
+    Case.all_communes.filter(pk=residence_case.pk).update(submitted_at=datetime(2026, 1, 5, 13, 30, tzinfo=UTC))
+    residence_case.refresh_from_db()
+
+    text = pdf_text(render_receipt_pdf(residence_case, language="fr"), tmp_path)
+
+    assert "05/01/2026 14:30" in text
+
+
+def test_silence_means_approval_is_printed_where_the_procedure_says_so(world, procedures, arabic_citizen,
+                                                                       citizen_private_media, tmp_path):
+    case = submit(world, procedures.sale_building, arabic_citizen, {"parcel": "T-12345/20"})
 
     text = pdf_text(render_receipt_pdf(case, language="fr"), tmp_path)
 
@@ -184,14 +210,38 @@ def test_the_requested_language_comes_first(residence_case, tmp_path):
 
 
 @pytest.mark.parametrize("language", ["ar", "fr"])
-def test_markup_in_names_prints_as_typed(world, procedures, arabic_citizen, language, tmp_path):
-    case = make_case(world, procedures.sale_residence, arabic_citizen, applicant_name=MARKUP, number=125,
-                     files=[("proof", '#image("/etc/passwd") $1$ *a* [b] \\ "c" <d>.pdf')])
+def test_markup_in_names_prints_as_typed(world, procedures, citizen_answers, citizen_private_media, language,
+                                         tmp_path):
+    citizen = make_citizen(world, MARKUP, phone="+212661234567")
+    case = submit(world, procedures.sale_residence, citizen, citizen_answers,
+                  files=[("doc__proof", pdf_upload(FILE_MARKUP))])
 
     text = pdf_text(render_receipt_pdf(case, language=language), tmp_path)
 
     assert MARKUP in text
-    assert '#image("/etc/passwd") $1$ *a* [b] \\ "c" <d>.pdf' in text
+    assert FILE_MARKUP in text
+
+
+def test_only_the_fonts_shipped_in_the_repository_are_embedded(residence_case, tmp_path):
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(render_receipt_pdf(residence_case, language="zgh"))
+    out = subprocess.run([_tool("pdffonts"), str(path)], check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+
+    shipped = {p.stem for p in (Path(receipt.__file__).parent.parent / "core" / "fonts").glob("*.ttf")}
+    assert {row[0].split("+", 1)[1] for row in rows} == shipped
+    assert all(row[-5] == "yes" for row in rows)  # embedded
+
+
+def test_direction_controls_in_a_name_do_not_reorder_the_receipt(world, procedures, citizen_answers,
+                                                                 citizen_private_media, tmp_path):
+    # U+202E (right-to-left override) and U+2069 (end of isolate) typed into a name.
+    citizen = make_citizen(world, "Ali \u2069\u202eBennani 2026", phone="+212661234568")
+    case = submit(world, procedures.sale_residence, citizen, citizen_answers, files=[("doc__proof", pdf_upload())])
+
+    text = pdf_text(render_receipt_pdf(case, language="ar"), tmp_path)
+
+    assert "Ali Bennani 2026" in text
 
 
 def test_the_same_case_gives_the_same_file(residence_case):
@@ -204,10 +254,10 @@ def test_an_unknown_language_falls_back_to_arabic_first(residence_case, tmp_path
     assert render_receipt_pdf(residence_case, language="xx") == render_receipt_pdf(residence_case, language="ar")
 
 
-def test_a_draft_has_no_receipt(world, procedures, arabic_citizen):
-    with tenancy.unscoped():
-        draft = Case.all_communes.create(commune=world.sale, procedure=procedures.sale_residence,
-                                         citizen=arabic_citizen)
+def test_a_draft_has_no_receipt(world, procedures, arabic_citizen, citizen_answers, citizen_private_media):
+    with tenancy.scope(world.sale):
+        draft = services.draft_save(commune=world.sale, citizen=arabic_citizen, procedure=procedures.sale_residence,
+                                    data=citizen_answers)
 
     with pytest.raises(ValueError, match="draft"):
         render_receipt_pdf(draft, language="ar")

@@ -336,7 +336,12 @@ def _request_form(request: HttpRequest, adoption: CommuneProcedure, *, draft: Ca
     else:
         key = _new_submission_key()
         form = formdef.build_form(adoption, initial=initial, stored_files=stored.keys())
+    other_drafts: list[Case] = []
+    if draft is None:
+        other_drafts = list(Case.objects.for_citizen(request.user).filter(
+            state=CaseState.DRAFT, procedure=adoption).order_by("-updated_at", "-id")[:3])
     return render(request, "cases/request_form.html", {
+        "other_drafts": other_drafts,
         "adoption": adoption,
         "procedure": adoption.procedure,
         "form": form,

@@ -156,6 +156,8 @@ def test_a_draft_is_saved_incomplete_resumed_with_its_file_and_submitted(world, 
 
     mine = citizen_client.get(url("cases:mine")).content.decode()
     assert url("cases:draft", pk=draft.pk) in mine
+    # Opening a new request for the same procedure points to the draft.
+    assert url("cases:draft", pk=draft.pk) in citizen_client.get(url(START, slug=RESIDENCE)).content.decode()
 
     key = submission_key(page)
     response = citizen_client.post(url("cases:draft", pk=draft.pk), {

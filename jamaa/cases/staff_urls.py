@@ -17,4 +17,5 @@ urlpatterns: list = [
     path("<str:reference>/message/", views.message, name="message"),
     path("<str:reference>/assign/", views.assign, name="assign"),
     path("<str:reference>/files/<str:token>/", views.attachment, name="attachment"),
+    path("<str:reference>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
 ]

@@ -33,6 +33,7 @@ from jamaa.cases.models import (
     EventKind,
     ReasonTemplate,
 )
+from jamaa.cases.references import display_tracking_code
 from jamaa.cases.selectors import get_case_for_staff, staff_cases
 from jamaa.cases.staff_forms import (
     AssignForm,
@@ -56,6 +57,7 @@ ACTING_ROLES = (Role.AGENT, Role.HEAD, Role.ADMIN)
 GET_POST = require_http_methods(["GET", "POST"])
 BULK_ASSIGN_MAX = 200
 ACCESS_REASON = "case handling"
+COUNTER_CODE_KEY = "jamaa_counter_tracking_code"
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -76,11 +78,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def _errors_text(error: ValidationError) -> str:
     return " ".join(str(m) for m in error.messages)
-
-
-def group_tracking_code(code: str) -> str:
-    """ABCDEFGHJK → ABCDE-FGHJK, as printed on the receipt."""
-    return f"{code[:5]}-{code[5:]}" if len(code) == 10 else code
 
 
 # --- the queue -------------------------------------------------------------------------------------------------
@@ -231,6 +228,9 @@ def _render_detail(
         "is_counter": case.channel == CaseChannel.COUNTER,
     }
     context["missing_labels"] = [str(item) for item in case.return_missing or []]
+    handed = request.session.get(COUNTER_CODE_KEY)
+    if isinstance(handed, dict) and handed.get("reference") == case.reference:
+        context["tracking_code"] = request.session.pop(COUNTER_CODE_KEY)["code"]
     if can_act:
         context.update({
             "reason_texts": {str(t.pk): t.text for t in ReasonTemplate.objects.filter(is_active=True)},
@@ -369,6 +369,26 @@ def attachment(request: HttpRequest, reference: str, token: str) -> HttpResponse
     return attachments.attachment_response(item, inline=request.GET.get("inline") == "1")
 
 
+@require_GET
+@staff_required(*ACTING_ROLES)
+def receipt_pdf(request: HttpRequest, reference: str) -> HttpResponse:
+    """The receipt of a request filed at the counter, printed for the applicant (it carries the tracking code).
+    An applicant with an account downloads their own receipt."""
+    from django.utils.http import content_disposition_header
+
+    from jamaa.cases.receipt import render_receipt_pdf
+
+    case = get_case_for_staff(request, reference)
+    if case.channel != CaseChannel.COUNTER or case.citizen_id is not None:
+        raise Http404
+    audit.record(action="case.receipt_printed", commune=request.commune, actor=request.user,  # type: ignore[attr-defined]
+                 target=case, request=request)
+    pdf = render_receipt_pdf(case, language=case.language or "ar")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"{case.reference}-receipt.pdf")
+    return response
+
+
 # --- reason templates (administrators) -------------------------------------------------------------------------
 
 
@@ -451,10 +471,10 @@ def counter(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _add_service_errors(request_form, error)
             else:
-                messages.success(request, _(
-                    "Request %(reference)s was filed. Give the applicant the receipt with the tracking code "
-                    "%(code)s: with the reference, it lets them follow the request."
-                ) % {"reference": case.reference, "code": group_tracking_code(case.tracking_code)})
+                messages.success(request, _("Request %(reference)s was filed.") % {"reference": case.reference})
+                # Shown once on the case page; kept in the (server-side) session rather than in a flash cookie.
+                request.session[COUNTER_CODE_KEY] = {"reference": case.reference,
+                                                     "code": display_tracking_code(case.tracking_code)}
                 return _to_detail(case)
         status = 400
     else:

@@ -76,7 +76,11 @@ def test_a_counter_request_is_filed_and_the_tracking_code_shown(world, procedure
     assert case.applicant_phone == "+212612345679"
     assert response.redirect_chain[-1][0] == f"/backoffice/cases/{case.reference}/"
     body = response.content.decode()
-    assert f"{case.tracking_code[:5]}-{case.tracking_code[5:]}" in body
+    code = f"{case.tracking_code[:5]}-{case.tracking_code[5:]}"
+    assert code in body
+    assert code not in staff_agent_client.get(f"/backoffice/cases/{case.reference}/").content.decode()  # once
+    receipt = staff_agent_client.get(f"/backoffice/cases/{case.reference}/receipt.pdf")
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
     with tenancy.unscoped():  # the read of the applicant's data is logged even without an account
         assert AuditEvent.all_communes.filter(action="personal_data.viewed", target_id=str(case.pk)).exists()
 
@@ -100,6 +104,11 @@ def test_a_bad_phone_number_or_answer_is_shown_and_what_was_typed_kept(world, pr
     assert 'field--error' in body
     with tenancy.unscoped():
         assert not Case.all_communes.filter(applicant_name="Hassan Guichet").exists()
+
+
+def test_an_online_requests_receipt_is_not_printed_by_staff(world, staff_make_case, staff_agent_client):
+    case = staff_make_case()
+    assert staff_agent_client.get(f"/backoffice/cases/{case.reference}/receipt.pdf").status_code == 404
 
 
 def test_the_leadership_and_other_communes_cannot_file(world, procedures, sale_client, staff_leader_client):

@@ -113,6 +113,7 @@ def ensure_procedures(commune: Commune, *, minimum: int = 4) -> list[tuple[Commu
                     defaults={"department": departments.get(department, fallback)})
             adopted = list(CommuneProcedure.all_communes.filter(commune=commune, is_published=True)
                            .select_related("procedure", "department"))
+    adopted.sort(key=lambda a: a.procedure.slug)  # the same draws on SQLite and PostgreSQL
     weights = {slug: weight for slug, *_rest, weight in BENCH_PROCEDURES}
     return [(a, weights.get(a.procedure.slug, 10)) for a in adopted]
 
@@ -154,6 +155,7 @@ def load_cases(*, commune: Commune, total: int, heavy_citizen: User | None, heav
     from django.utils import timezone
 
     from jamaa.cases.models import Case, CaseEvent, ReferenceCounter
+    from jamaa.cases.references import TRACKING_ALPHABET, TRACKING_LENGTH, format_reference
     from jamaa.core import calendar, tenancy
     from jamaa.core.models import Arrondissement
 
@@ -213,7 +215,7 @@ def load_cases(*, commune: Commune, total: int, heavy_citizen: User | None, heav
             case.deadline_amount, case.deadline_unit, case.due_date = amount, unit, due_date
             case.legal_basis = adoption.procedure.legal_basis_fr
             case.silence_means_approval = adoption.procedure.silence_means_approval
-            case.tracking_code = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+            case.tracking_code = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
             if state == "returned" or (state not in OPEN_STATES and rng.random() < 0.1):
                 case.returned_at = submitted_at + timedelta(days=1)
                 case.return_missing = ["proof"]
@@ -244,7 +246,7 @@ def load_cases(*, commune: Commune, total: int, heavy_citizen: User | None, heav
         year = calendar.local_date(case.submitted_at).year
         counters[year] = counters.get(year, 0) + 1
         case.year, case.number = year, counters[year]
-        case.reference = f"{commune.code}-{year}-{case.number:06d}"
+        case.reference = format_reference(commune, year, case.number)
     cases = [c for c in cases if c.submitted_at is None] + submitted
 
     with tenancy.unscoped():

@@ -180,3 +180,30 @@ def test_rating_waits_for_the_end_and_takes_one_to_five_from_the_applicant(world
     with pytest.raises(PermissionDenied):
         case_rate(case=case, citizen=world.citizen_temara, rating=4)
     case_rate(case=case, citizen=world.citizen_sale, rating=3)
+
+
+# --- platform operators (Django admin) --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def operator_client(world, platform_client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from conftest import login_staff
+    from jamaa.core.models import User
+
+    operator = User.objects.create_superuser("ops@jamaa.example.ma", world.password, full_name="Platform Operator")
+    TOTPDevice.objects.create(user=operator, name="default", confirmed=True)
+    return login_staff(platform_client, operator)
+
+
+def test_operators_see_cases_read_only_without_personal_data(world, case, operator_client):
+    admin_client = operator_client
+    listing = admin_client.get("/admin/cases/case/")
+    assert listing.status_code == 200 and case.reference in listing.content.decode()
+    page = admin_client.get(f"/admin/cases/case/{case.pk}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "12 rue des Orangers" not in body and "AB123456" not in body and case.tracking_code not in body
+    assert 'name="_save"' not in body
+    assert admin_client.post(f"/admin/cases/case/{case.pk}/delete/", {"post": "yes"}).status_code == 403

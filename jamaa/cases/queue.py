@@ -1,9 +1,10 @@
 """The staff queue: filters, the deadline status of each row, and keyset pagination on (due_date, id).
 
-Most urgent first: by due date, then by id; a case without a due date comes last. A page is one query for the rows
-(LIMIT page size + 1, no OFFSET, no COUNT); the cursor of the next page is the (due_date, id) of the last row shown.
-The filters are equalities on the leading columns of the `case_queue` / `case_assigned` indexes (commune,
-department or assigned_to, state) followed by a range on due_date and id, so the database walks the index in order.
+Most urgent first: by due date, then by id; a case without a due date comes last. A page is two queries, whatever
+the number of cases: the keys of the page (LIMIT page size + 1, no OFFSET, no COUNT), then the rows of those keys
+with what they show. The cursor of the next page is the (due_date, id) of the last row shown.
+The filters are equalities on the leading columns of the `case_queue`, `case_queue_due`, `case_assigned` and
+`case_state_due` indexes (commune, department or assigned_to, state) followed by a range on due_date and id.
 """
 
 from __future__ import annotations
@@ -181,15 +182,18 @@ def queue_page(
     qs = filtered_cases(membership, user, filters, deadlines)
     if cursor is not None:
         qs = qs.filter(_after(cursor))
-    rows = list(
-        qs.select_related("procedure__procedure", "arrondissement", "assigned_to", "department", "citizen")
-        .order_by(F("due_date").asc(nulls_last=True), "id")[: page_size + 1]
-    )
-    shown = rows[:page_size]
+    # Two queries: the page's keys first, read from the indexes without joining anything (when the database must
+    # sort, for a whole commune, it sorts small tuples), then the rows of that page only, with what they show.
+    keys = list(qs.order_by(F("due_date").asc(nulls_last=True), "id").values_list("due_date", "id")[: page_size + 1])
+    page_keys = keys[:page_size]
+    by_id = Case.objects.select_related(
+        "procedure__procedure", "arrondissement", "assigned_to", "department", "citizen",
+    ).in_bulk([pk for _due, pk in page_keys]) if page_keys else {}
+    shown = [by_id[pk] for _due, pk in page_keys if pk in by_id]
     next_cursor = None
-    if len(rows) > page_size:
-        last = shown[-1]
-        next_cursor = Cursor(due_date=last.due_date, id=last.pk).encode()
+    if len(keys) > page_size:
+        due, pk = page_keys[-1]
+        next_cursor = Cursor(due_date=due, id=pk).encode()
     return QueuePage(
         rows=[QueueRow(case=case, deadline=deadlines.status(case)) for case in shown],
         next_cursor=next_cursor,

@@ -15,6 +15,7 @@ Errors the caller shows to the user:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -357,6 +358,12 @@ def _files_cleanup() -> Iterator[None]:
 # --- submission -------------------------------------------------------------------------------------------------
 
 
+def _key(raw: str) -> str:
+    """The idempotency key as stored (64 characters at most: a longer key is stored as its SHA-256)."""
+    key = (raw or "").strip()
+    return key if len(key) <= 64 else hashlib.sha256(key.encode()).hexdigest()
+
+
 def _existing_by_key(citizen: User | None, key: str) -> Case | None:
     if citizen is None or not key:
         return None
@@ -374,7 +381,7 @@ def case_submit(
     the applicant (receipt) and return the case. Idempotent: the same (citizen, submission_key), or a draft already
     submitted, returns the existing case instead of creating a second one. `actor` is the member of staff who
     files a counter request for an applicant without an account."""
-    submission_key = (submission_key or "").strip()[:64]
+    submission_key = _key(submission_key)
     existing = _existing_by_key(citizen, submission_key)
     if existing is not None:
         return existing

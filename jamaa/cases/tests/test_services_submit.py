@@ -276,3 +276,11 @@ def test_the_same_form_sent_twice_at_once_creates_one_case(world, procedures):
     assert len(set(results)) == 1 and len(results) == 4
     assert Case.all_communes.count() == 1
     assert ReferenceCounter.objects.get(commune=world.sale).last_number == 1
+
+
+def test_a_long_idempotency_key_is_kept_whole(world, procedures):
+    prefix = "k" * 64
+    first = submit_building(world, procedures, submission_key=prefix + "-a")
+    second = submit_building(world, procedures, submission_key=prefix + "-b")
+    assert first.pk != second.pk
+    assert submit_building(world, procedures, submission_key=prefix + "-a").pk == first.pk

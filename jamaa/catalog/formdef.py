@@ -142,7 +142,9 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)) or isinstance(value, Decimal)
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return False
+    return Decimal(str(value)).is_finite()
 
 
 def _step_places(step: Any) -> int:
@@ -358,8 +360,8 @@ def _show_if_problems(show_if: Any, earlier: Mapping[str, Mapping[str, Any]]) ->
     if kind in ("file", "cin"):
         yield _("“show_if” cannot depend on a file or a CIN number.")
     elif kind == "choice":
-        values = {c.get("value") for c in target.get("choices") or [] if isinstance(c, Mapping)}
-        if equals not in values:
+        values = [c.get("value") for c in target.get("choices") or [] if isinstance(c, Mapping)]
+        if not isinstance(equals, str) or equals not in values:
             yield _("“show_if” compares with “%(value)s”, which is not a choice of “%(field)s”.") % {
                 "value": equals, "field": target_name}
     elif kind == "yesno":

@@ -154,6 +154,10 @@ YESNO = {"name": "ok", "type": "yesno", "label": {"ar": "نعم؟", "fr": "Oui ?
     ([field(show_if={"field": "x", "equals": "a"})], "comes before it"),
     ([field(show_if={"field": "nowhere", "equals": "a"})], "comes before it"),
     ([CHOICE, field(show_if={"field": "kind", "equals": "b"})], "not a choice of “kind”"),
+    ([CHOICE, field(show_if={"field": "kind", "equals": ["a"]})], "not a choice of “kind”"),
+    ([field(show_if={"field": ["x"], "equals": "a"})], "comes before it"),
+    ([field(name="n", type="number"), field(show_if={"field": "n", "equals": {"a": 1}})], "a text or a number"),
+    ([{"name": "x", "type": ["text"], "label": {"ar": "س", "fr": "X"}}], "unknown type"),
     ([YESNO, field(show_if={"field": "ok", "equals": "maybe"})], "compare with true or false"),
     ([CHOICE, field(show_if={"field": "kind"})], "with “field” and “equals”"),
     ([field(name="upload", type="file"), field(show_if={"field": "upload", "equals": "a"})], "file or a CIN"),
@@ -177,6 +181,21 @@ def test_a_wrong_definition_is_refused_with_a_clear_message(definition, expected
         formdef.validate_definition(definition)
     messages = " | ".join(caught.value.messages)
     assert expected in messages
+
+
+@pytest.mark.parametrize("definition", [
+    None, 1, "x", [None], [[]], [{"name": None, "type": None, "label": None}],
+    [{"name": "a", "type": "choice", "label": {"ar": "أ", "fr": "A"}, "choices": [1, None, {"value": 1}, "x"]}],
+    [{"name": "a", "type": "choice", "label": {"ar": "أ", "fr": "A"}, "choices": {"value": "x"}}],
+    [{"name": "a", "type": "number", "label": {"ar": "أ", "fr": "A"}, "min": float("nan"), "max": float("inf")}],
+    [{"name": "a", "type": "number", "label": {"ar": "أ", "fr": "A"}, "step": float("nan")}],
+    [{"name": "a", "type": "text", "label": {"ar": 1, "fr": None}, "help": [], "pattern": 5,
+      "min_length": 1.5, "max_length": True, "show_if": "a"}],
+    [{"name": "a", "type": "date", "label": {"ar": "أ", "fr": "A"}, "date_min": 5, "date_max": "+99999y"}],
+])
+def test_a_malformed_definition_is_refused_without_crashing(definition):
+    with pytest.raises(ValidationError):
+        formdef.validate_definition(definition)
 
 
 def test_every_problem_of_a_definition_is_listed_at_once():

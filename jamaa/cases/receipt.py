@@ -9,6 +9,7 @@ so the same case renders to the same bytes on any server.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -106,6 +107,14 @@ def _lang(texts: dict[str, str]) -> dict[str, Any]:
     return {"kind": "lang", "text": texts}
 
 
+def _own_text(obj: Any, field: str, languages: list[str]) -> dict[str, str]:
+    """`<field>_<code>` per language as stored, without falling back to another language (the receipt already
+    shows the others: a Tamazight name left empty is not printed twice in Arabic)."""
+    if obj is None:
+        return {}
+    return {code: getattr(obj, f"{field}_{code}", "") or "" for code in languages}
+
+
 def _local(moment: datetime) -> datetime:
     return moment.astimezone(CASABLANCA)
 
@@ -129,6 +138,7 @@ def _documents(case: Case, language: str) -> list[dict[str, str]]:
     return [{"name": _plain(a.original_name), "kind": kinds.get(a.document_code, "")} for a in attachments]
 
 
+@functools.lru_cache(maxsize=256)  # one address per commune and language
 def _tracking_qr(url: str) -> str:
     """The tracking page's address as a QR code (SVG): it opens the form; the secret code stays printed only."""
     qr = segno.make(url, error="m", micro=False)
@@ -151,7 +161,7 @@ def receipt_data(case: Case, *, language: str) -> dict[str, Any]:
         {"label": _per_language(languages, lambda c: _("Reference")), "values": [_code(case.reference)],
          "strong": True},
         {"label": _per_language(languages, lambda c: _("Procedure")),
-         "values": [_lang({c: procedure.tr("name", c) for c in languages} if procedure else {})]},
+         "values": [_lang(_own_text(procedure, "name", languages))]},
         {"label": _per_language(languages, lambda c: _("Applicant")),
          "values": [_user(case.applicant_name or (case.citizen.full_name if case.citizen_id else ""))]},
         {"label": _per_language(languages, lambda c: _("Received on (Morocco time)")),
@@ -160,11 +170,11 @@ def receipt_data(case: Case, *, language: str) -> dict[str, Any]:
     if case.department_id:
         department = case.department
         rows.append({"label": _per_language(languages, lambda c: _("Department in charge")),
-                     "values": [_lang({c: department.tr("name", c) for c in languages})]})
+                     "values": [_lang(_own_text(department, "name", languages))]})
     if case.deadline_amount:
         rows.append({"label": _per_language(languages, lambda c: _("Legal deadline")),
                      "values": [_lang(_per_language(languages, lambda c: _deadline_text(case)))]})
-    legal_basis = {c: procedure.tr("legal_basis", c) for c in languages} if procedure else {}
+    legal_basis = _own_text(procedure, "legal_basis", languages)
     if not any(legal_basis.values()) and case.legal_basis:
         legal_basis = {primary: case.legal_basis}
     if any(legal_basis.values()):

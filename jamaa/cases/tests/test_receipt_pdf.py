@@ -209,6 +209,19 @@ def test_the_requested_language_comes_first(residence_case, tmp_path):
     assert french < arabic
 
 
+def test_in_tamazight_a_name_without_a_tamazight_version_is_not_repeated(residence_case, procedures, tmp_path):
+    text = pdf_text(render_receipt_pdf(residence_case, language="zgh"), tmp_path)
+    assert text.count("شهادة السكنى") == 1
+
+    procedures.residence.name_zgh = "ⵜⴰⵙⵉⵏⴰⴳⵜ ⵏ ⵜⵉⵏⵣⴷⵉⵖⵜ"
+    procedures.residence.save()
+    residence_case.refresh_from_db()
+    lines = pdf_lines(render_receipt_pdf(residence_case, language="zgh"), tmp_path)
+    tamazight = next(i for i, line in enumerate(lines) if "ⵜⴰⵙⵉⵏⴰⴳⵜ ⵏ ⵜⵉⵏⵣⴷⵉⵖⵜ" in line)
+    arabic = next(i for i, line in enumerate(lines) if "شهادة السكنى" in line)
+    assert tamazight < arabic
+
+
 @pytest.mark.parametrize("language", ["ar", "fr"])
 def test_markup_in_names_prints_as_typed(world, procedures, citizen_answers, citizen_private_media, language,
                                          tmp_path):

@@ -10,6 +10,7 @@ The filters are equalities on the leading columns of the `case_queue`, `case_que
 from __future__ import annotations
 
 import datetime
+import heapq
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,15 +134,35 @@ class QueuePage:
     is_first: bool = True
 
 
-def filtered_cases(
-    membership: Membership, user: User, filters: QueueFilters, deadlines: Deadlines
-) -> CaseQuerySet:
-    """The member's cases matching the filters (unordered, not paged)."""
-    qs = staff_cases(membership)
+RUNNING_STATES = (CaseState.SUBMITTED, CaseState.IN_REVIEW)
+ALL_STATES = tuple(value for value in CaseState.values if value != CaseState.DRAFT)
+# Up to this many states, a page reads each state's keys in index order (one small query per state) and merges
+# them; more states (the "all states" filter) are read with one query and a sort.
+MERGE_MAX_STATES = 3
+
+
+def filter_states(filters: QueueFilters) -> tuple[str, ...]:
+    """The states the filters ask for."""
     if filters.state == OPEN:
-        qs = qs.open()
-    elif filters.state != ALL:
-        qs = qs.filter(state=filters.state)
+        states: tuple[str, ...] = tuple(CaseQuerySet.OPEN_STATES)
+    elif filters.state == ALL:
+        states = ALL_STATES
+    else:
+        states = (filters.state,)
+    if filters.overdue or filters.due_soon:
+        # A deadline counts only while it runs: a returned case's deadline is suspended, a decided case has none.
+        states = tuple(state for state in states if state in RUNNING_STATES)
+    return states
+
+
+def filtered_cases(
+    membership: Membership, user: User, filters: QueueFilters, deadlines: Deadlines, *, with_states: bool = True,
+) -> CaseQuerySet:
+    """The member's cases matching the filters (unordered, not paged); `with_states=False` leaves the state
+    filter to the caller (see `filter_states`)."""
+    qs = staff_cases(membership)
+    if with_states:
+        qs = qs.filter(state__in=filter_states(filters))
     if filters.department_id is not None:
         qs = qs.filter(department_id=filters.department_id)
     if filters.procedure_id is not None:
@@ -152,16 +173,24 @@ def filtered_cases(
         qs = qs.filter(assigned_to=user)
     elif filters.assigned == ASSIGNED_NONE:
         qs = qs.filter(assigned_to__isnull=True)
-    if filters.overdue or filters.due_soon:
-        # A deadline counts only while it runs: a returned case's deadline is suspended, a decided case has none.
-        qs = qs.filter(state__in=(CaseState.SUBMITTED, CaseState.IN_REVIEW))
-        if filters.overdue and filters.due_soon:
-            qs = qs.filter(due_date__lte=deadlines.soon_until)
-        elif filters.overdue:
-            qs = qs.filter(due_date__lt=deadlines.today)
-        else:
-            qs = qs.filter(due_date__gte=deadlines.today, due_date__lte=deadlines.soon_until)
+    if filters.overdue and filters.due_soon:
+        qs = qs.filter(due_date__lte=deadlines.soon_until)
+    elif filters.overdue:
+        qs = qs.filter(due_date__lt=deadlines.today)
+    elif filters.due_soon:
+        qs = qs.filter(due_date__gte=deadlines.today, due_date__lte=deadlines.soon_until)
     return qs
+
+
+def _sort_key(key: tuple[datetime.date | None, int]) -> tuple[bool, datetime.date, int]:
+    due, pk = key
+    return (due is None, due or datetime.date.min, pk)
+
+
+def _page_keys(qs: CaseQuerySet, cursor: Cursor | None, limit: int) -> list[tuple[datetime.date | None, int]]:
+    if cursor is not None:
+        qs = qs.filter(_after(cursor))
+    return list(qs.order_by(F("due_date").asc(nulls_last=True), "id").values_list("due_date", "id")[:limit])
 
 
 def _after(cursor: Cursor) -> Q:
@@ -178,13 +207,20 @@ def queue_page(
     *, membership: Membership, user: User, filters: QueueFilters, deadlines: Deadlines,
     cursor: Cursor | None = None, page_size: int = PAGE_SIZE,
 ) -> QueuePage:
-    """One page of the queue, most urgent first: one query, whatever the number of rows."""
-    qs = filtered_cases(membership, user, filters, deadlines)
-    if cursor is not None:
-        qs = qs.filter(_after(cursor))
-    # Two queries: the page's keys first, read from the indexes without joining anything (when the database must
-    # sort, for a whole commune, it sorts small tuples), then the rows of that page only, with what they show.
-    keys = list(qs.order_by(F("due_date").asc(nulls_last=True), "id").values_list("due_date", "id")[: page_size + 1])
+    """One page of the queue, most urgent first: a fixed number of queries, whatever the number of rows."""
+    # The page's keys first, read from the indexes without joining anything, then the rows of that page only.
+    # With one state fixed, (commune, department or assignee, state, due_date, id) is an index order: each state's
+    # first keys are read without sorting, and the few states are merged here.
+    base = filtered_cases(membership, user, filters, deadlines, with_states=False)
+    states = filter_states(filters)
+    limit = page_size + 1
+    if not states:
+        keys: list[tuple[datetime.date | None, int]] = []
+    elif len(states) <= MERGE_MAX_STATES:
+        runs = [_page_keys(base.filter(state=state), cursor, limit) for state in states]
+        keys = list(heapq.merge(*runs, key=_sort_key))[:limit]
+    else:
+        keys = _page_keys(base.filter(state__in=states), cursor, limit)
     page_keys = keys[:page_size]
     by_id = Case.objects.select_related(
         "procedure__procedure", "arrondissement", "assigned_to", "department", "citizen",

@@ -301,6 +301,20 @@ def test_the_pattern_message_is_in_the_active_language(form_all, arrondissements
     assert errors == {"phone": ["Un numéro à 10 chiffres commençant par 05, 06 ou 07"]}
 
 
+JUNK = [None, True, 0, -1, 10**40, 1.5, float("nan"), float("inf"), [], ["a"], {}, {"a": 1}, "", " ", "9" * 5000,
+        "\u202e\u0627", "1e999999", "0x10", "٣", "2026-13-01", "<script>", "NaN"]
+
+
+@pytest.mark.parametrize("value", JUNK, ids=repr)
+def test_junk_answers_never_crash(form_all, arrondissements, value):
+    for spec in ALL_TYPES:
+        try:
+            formdef.clean_answers(form_all, {**good_answers(arrondissements), spec["name"]: value},
+                                  present_files={"plan", "doc__proof"})
+        except ValidationError as exc:
+            assert set(exc.message_dict) <= {spec["name"], "spouse_cin", "reason_other"}
+
+
 @pytest.mark.parametrize("value", ["2026-03-15", "2025-03-15", "2026-01-01"])
 def test_dates_within_the_bounds_are_accepted(form_all, arrondissements, value):
     result = formdef.clean_answers(form_all, {**good_answers(arrondissements), "event_date": value},
@@ -337,6 +351,12 @@ def test_a_line_break_in_a_textarea_is_kept(form_all, arrondissements):
     raw = {**good_answers(arrondissements), "notes": "ligne 1\r\nligne 2\tfin"}
     result = formdef.clean_answers(form_all, raw, present_files={"plan", "doc__proof"})
     assert result.data["notes"] == "ligne 1\nligne 2\tfin"
+
+
+def test_arabic_indic_digits_are_read_as_numbers(form_all, arrondissements):
+    result = formdef.clean_answers(form_all, {**good_answers(arrondissements), "children": "٣"},
+                                   present_files={"plan", "doc__proof"})
+    assert result.data["children"] == 3
 
 
 def test_a_decimal_comma_is_accepted_where_the_step_allows_decimals(form_all, arrondissements):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from jamaa.cases import receipt, services
-from jamaa.cases.models import Case
+from jamaa.cases.models import Case, CaseChannel
 from jamaa.cases.receipt import render_receipt_pdf
 from jamaa.cases.tests.service_fixtures import pdf_upload
 from jamaa.core import tenancy
@@ -164,6 +164,20 @@ def test_the_receipt_states_the_deadline_its_basis_and_its_suspension(residence_
     assert shows(text, "القانون 55.19") and "Loi 55-19 relative à la simplification" in text
     assert not shows(text, in_language("fr", "For this procedure, no answer by the due date means your request is "
                                              "approved."))
+
+
+def test_a_request_filed_at_the_counter_names_the_applicant_typed_there(world, procedures, citizen_answers,
+                                                                        citizen_private_media, tmp_path):
+    with tenancy.scope(world.sale):
+        case = services.case_submit(
+            commune=world.sale, procedure=procedures.sale_residence, data=citizen_answers,
+            files=[("doc__proof", pdf_upload())], citizen=None, channel=CaseChannel.COUNTER,
+            applicant_name="محمد العلوي", applicant_phone="0661234567", actor=world.agent_sale, language="ar")
+
+    text = pdf_text(render_receipt_pdf(case, language="ar"), tmp_path)
+
+    assert "محمد العلوي" in text
+    assert case.reference in text
 
 
 def test_the_tracking_code_copies_without_spaces(residence_case, tmp_path):

@@ -136,8 +136,11 @@ def test_rows_show_the_applicant_but_never_a_cin(world, staff_make_case, staff_a
 
 def test_pages_follow_the_due_date_then_the_id_without_gaps_or_repeats(world, staff_make_case, staff_agent_client):
     base = today() + datetime.timedelta(days=10)
-    made = [staff_make_case(due_date=base + datetime.timedelta(days=i % 7)) for i in range(PAGE_SIZE * 2 + 7)]
-    expected = [c.reference for c in sorted(made, key=lambda c: (c.due_date, c.pk))]
+    states = (CaseState.SUBMITTED, CaseState.RETURNED, CaseState.IN_REVIEW)  # read per state, then merged
+    made = [staff_make_case(due_date=base + datetime.timedelta(days=i % 7), state=states[i % 3])
+            for i in range(PAGE_SIZE * 2 + 7)]
+    made.append(staff_make_case(due_date=None, state=CaseState.IN_REVIEW))
+    expected = [c.reference for c in sorted(made, key=lambda c: (c.due_date is None, c.due_date or base, c.pk))]
     seen: list[str] = []
     url, params = QUEUE, {"procedure": str(made[0].procedure_id)}
     for _page in range(5):

@@ -515,12 +515,13 @@ def case_transition(
         raise workflow.TransitionNotAllowed(_("This action does not exist."))
     with transaction.atomic():
         locked = _lock(case)
-        move = workflow.find(name, locked.state, workflow.Actor.STAFF if by_staff else workflow.Actor.CITIZEN)
+        # Who acts is checked first: someone who may not act learns nothing about the request's state.
         if by_staff:
             _require_staff(locked, actor)
         else:
             _require_applicant(locked, actor)
             internal_note = ""
+        move = workflow.find(name, locked.state, workflow.Actor.STAFF if by_staff else workflow.Actor.CITIZEN)
         _check_version(locked, expected_version)
         public_text = _clean_text(public_text)
         internal_note = _clean_text(internal_note)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from jamaa.api import auth, cases, catalog
-from jamaa.api.common import InvalidInput, ninja_errors, request_commune
+from jamaa.api.common import ALL_FIELDS, InvalidInput, ninja_errors, request_commune
 from jamaa.api.schemas import COMMUNE_ERRORS, DepartmentOut, Error, NamesOut
 from jamaa.core.models import Arrondissement, Commune, Department
 
@@ -32,6 +32,14 @@ def invalid_input(request: HttpRequest, exc: InvalidInput) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return invalid_input(request, InvalidInput(ninja_errors(exc.errors)))
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # Ninja's "Cannot parse request body": bad input like any other, with the same body.
+        return invalid_input(request, InvalidInput.field(ALL_FIELDS, _("The body could not be read: send JSON.")))
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -27,6 +27,8 @@ router = Router(tags=["authentication"])
 
 # A token made with a password lives 90 days; the account page lets the citizen choose.
 PASSWORD_TOKEN_LIFETIME = dt.timedelta(days=90)
+# PostgreSQL text cannot hold NUL characters.
+NO_NUL = r"^[^\x00]*$"
 
 
 class TokenAuth(HttpBearer):
@@ -47,9 +49,10 @@ token_auth = TokenAuth()
 
 
 class TokenIn(Schema):
-    username: str = Field(..., max_length=254, description="The account's mobile number or e-mail address.")
-    password: str = Field(..., max_length=4096)
-    name: str = Field("", max_length=80, description="To recognise the token on the account page.")
+    username: str = Field(..., max_length=254, pattern=NO_NUL,
+                          description="The account's mobile number or e-mail address.")
+    password: str = Field(..., max_length=4096, pattern=NO_NUL)
+    name: str = Field("", max_length=80, pattern=NO_NUL, description="To recognise the token on the account page.")
 
 
 class TokenOut(Schema):

@@ -580,3 +580,15 @@ def test_a_cin_is_masked_keeping_letters_and_last_two_digits(cin, masked):
 
 def test_fees_and_decimal_steps_stay_exact():
     assert formdef._step_places(Decimal("0.01")) == 2 and formdef._step_places(1) == 0
+
+
+def test_building_and_checking_a_form_costs_a_fixed_number_of_queries(form_all, arrondissements,
+                                                                       django_assert_num_queries):
+    with django_assert_num_queries(2):  # the commune's arrondissements, the procedure's documents
+        formdef.build_form(form_all)
+    with django_assert_num_queries(2):
+        formdef.clean_answers(form_all, good_answers(arrondissements), present_files={"plan", "doc__proof"})
+    with django_assert_num_queries(1):  # a draft does not look at the documents
+        formdef.clean_answers(form_all, {"full_name": "Fatima"}, partial=True)
+    with django_assert_num_queries(1):
+        formdef.display_answers(form_all, {"district": arrondissements["sale"][0].pk}, {})

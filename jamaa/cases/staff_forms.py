@@ -129,7 +129,6 @@ class BulkAssignForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = _assignee_field(_("Assigned to"), False, _("Nobody"))
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, membership: Membership, department_id: int | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -239,7 +239,7 @@ def _render_detail(
             "message_form": message_form or MessageForm(),
             "assign_form": assign_form or AssignForm(
                 membership=membership, department_id=case.department_id,
-                initial={"assignee": case.assigned_to_id, "expected_version": case.version}),
+                initial={"assignee": case.assigned_to_id}),
         })
     return render(request, "cases/staff/detail.html", context, status=status)
 

@@ -1,11 +1,15 @@
-"""Every page of the platform foundation, in Arabic, French and Tamazight, on a 360 px phone: the page declares its
-language and direction, and axe-core finds no serious or critical accessibility violation."""
+"""Every page of the platform, in Arabic, French and Tamazight, on a 360 px phone: the page declares its language and
+direction, and axe-core finds no serious or critical accessibility violation.
+
+The world holds the test catalogue (`procedures`) and, for the pages of requests, a few requests of Salé's citizen
+made through the real services (see `_requests`): one submitted, one returned for completion, one draft."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,6 +56,85 @@ def _staff_detail(world: Any) -> str:
     return reverse("backoffice:staff_detail", kwargs={"pk": member.pk})
 
 
+@dataclass(frozen=True)
+class Requests:
+    """Requests of Salé's citizen for the pages that show one (made once per test, on first use)."""
+
+    submitted: Any  # a residence certificate waiting for the commune
+    returned: Any  # a residence certificate returned for completion (the lease and a photo are missing)
+    draft: Any  # a building permit started and saved as a draft
+    tracking_code: str  # the submitted request's secret code, as printed on its receipt
+
+
+def _requests(world: Any) -> Requests:
+    made = getattr(world, "_a11y_requests", None)
+    if made is None:
+        made = _make_requests(world)
+        world._a11y_requests = made
+    return made
+
+
+def _make_requests(world: Any) -> Requests:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jamaa.cases import services
+    from jamaa.cases.models import Case, ReasonKind, ReasonTemplate
+    from jamaa.catalog.models import CommuneProcedure
+    from jamaa.core import tenancy
+    from jamaa.core.models import Arrondissement
+
+    pdf = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+           b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    with tenancy.scope(world.sale):
+        residence = CommuneProcedure.objects.get(procedure__slug="residence-certificate")
+        building = CommuneProcedure.objects.get(procedure__slug="building-permit")
+        answers = {"arrondissement": str(Arrondissement.objects.order_by("position").first().pk),
+                   "address": "12 زنقة البرتقال، حي السلام", "cin": "ab123456", "since": "2015-06-01",
+                   "purpose": "work", "household": "4", "owner": "no"}
+
+        def submit() -> Any:
+            return services.case_submit(commune=world.sale, procedure=residence, data=answers,
+                                        files=[("doc__proof", SimpleUploadedFile("justificatif.pdf", pdf))],
+                                        citizen=world.citizen_sale, language="ar")
+
+        submitted = submit()
+        returned = services.case_transition(case=submit(), name="return", actor=world.agent_sale, by_staff=True,
+                                            missing=["عقد الكراء", "صورة للواجهة"],
+                                            public_text="المرجو إضافة عقد الكراء.")
+        draft = services.draft_save(commune=world.sale, citizen=world.citizen_sale, procedure=building,
+                                    data={"parcel": "TF 1234/R"})
+        ReasonTemplate.objects.create(commune=world.sale, kind=ReasonKind.RETURN, title_ar="وثيقة ناقصة",
+                                      title_fr="Pièce manquante", text_ar="المرجو إضافة الوثيقة الناقصة.",
+                                      text_fr="Merci d'ajouter la pièce manquante.")
+        code = Case.objects.get(pk=submitted.pk).tracking_code
+    return Requests(submitted=submitted, returned=returned, draft=draft, tracking_code=code)
+
+
+def _request_page(name: str, which: str = "submitted") -> Callable[[Any], str]:
+    """A page of one of the citizen's requests (by reference; a draft by its number)."""
+    def build(world: Any) -> str:
+        case = getattr(_requests(world), which)
+        if which == "draft":
+            return reverse(name, kwargs={"pk": case.pk})
+        return reverse(name, kwargs={"reference": case.reference})
+    return build
+
+
+def _with_requests(name: str, query: str = "") -> Callable[[Any], str]:
+    """A page listing requests (or figures about them): the requests exist before it is visited."""
+    def build(world: Any) -> str:
+        _requests(world)
+        return reverse(name) + query
+    return build
+
+
+def _adoption_edit(world: Any) -> str:
+    from jamaa.catalog.models import CommuneProcedure
+
+    adoption = CommuneProcedure.all_communes.get(commune=world.sale, procedure__slug="residence-certificate")
+    return reverse("procedures_admin:edit", kwargs={"pk": adoption.pk})
+
+
 PAGES = [
     PageCase("landing", "anonymous", _named("home"), platform=True),
     PageCase("commune home", "anonymous", _named("home")),
@@ -80,6 +163,32 @@ PAGES = [
     PageCase("staff member", "administrator", _staff_detail),
     PageCase("audit log", "administrator", _named("backoffice:audit")),
     PageCase("working-day calendar", "administrator", _named("backoffice:calendar")),
+    # Issue 3: the catalogue of procedures, requests, the staff's cases, the API tokens.
+    PageCase("procedures", "anonymous", _named("catalog:index")),
+    PageCase("procedures found by nothing", "anonymous",
+             lambda world: reverse("catalog:index") + "?q=zzz&category=nope"),
+    PageCase("residence certificate", "anonymous", _named("catalog:detail", slug="residence-certificate")),
+    PageCase("building permit", "anonymous", _named("catalog:detail", slug="building-permit")),
+    PageCase("adopted procedures", "administrator", _named("procedures_admin:index")),
+    PageCase("adopt a procedure", "administrator", _named("procedures_admin:adopt", slug="life-certificate")),
+    PageCase("edit an adoption", "administrator", _adoption_edit),
+    PageCase("new request", "citizen", _named("cases:start", slug="residence-certificate")),
+    PageCase("draft request", "citizen", _request_page("cases:draft", "draft")),
+    PageCase("my requests", "citizen", _with_requests("cases:mine")),
+    PageCase("submitted request", "citizen", _request_page("cases:detail")),
+    PageCase("returned request", "citizen", _request_page("cases:detail", "returned")),
+    PageCase("complete a request", "citizen", _request_page("cases:complete", "returned")),
+    PageCase("receipt", "citizen", _request_page("cases:receipt")),
+    PageCase("follow a request", "anonymous", _named("cases:track")),
+    PageCase("followed request", "follower", _request_page("cases:tracked")),
+    PageCase("cases queue", "agent", _with_requests("staff:queue")),
+    PageCase("case (staff)", "agent", _request_page("staff:detail")),
+    PageCase("returned case (staff)", "agent", _request_page("staff:detail", "returned")),
+    PageCase("reason templates", "administrator", _with_requests("staff:reasons")),
+    PageCase("new reason template", "administrator", _named("staff:reason_create")),
+    PageCase("counter request", "agent", _named("staff:counter")),
+    PageCase("overview with cases", "leadership", _with_requests("backoffice:overview")),
+    PageCase("API tokens", "citizen", _named("api_tokens")),
 ]
 
 
@@ -135,15 +244,31 @@ def browser_session(persona: str, world: Any) -> Client | None:
         client.force_login(world.agent_sale)
     elif persona == "administrator":
         login_staff(client, world.admin_sale)
+    elif persona == "agent":
+        login_staff(client, world.agent_sale)
+    elif persona == "leadership":
+        login_staff(client, world.leader_sale)
+    elif persona == "follower":  # someone without an account who typed the reference and code of the receipt
+        made = _requests(world)
+        response = client.post(reverse("cases:track"), {"reference": made.submitted.reference,
+                                                        "code": made.tracking_code})
+        assert response.status_code == 302, "the tracking form did not accept the receipt's reference and code"
     else:  # pragma: no cover - a typo in PAGES
         raise AssertionError(persona)
     return client
 
 
+@pytest.fixture
+def private_media(settings: Any, tmp_path: Path) -> Path:
+    """The requests' documents are stored under the test's own directory."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
 @pytest.mark.parametrize("language", list(LANGUAGES))
 @pytest.mark.parametrize("case", PAGES, ids=lambda case: case.name.replace(" ", "-"))
-def test_page_declares_its_language_and_passes_axe(case: PageCase, language: str, world: Any, site: Any,
-                                                    phone: Any) -> None:
+def test_page_declares_its_language_and_passes_axe(case: PageCase, language: str, world: Any, procedures: Any,
+                                                    private_media: Path, site: Any, phone: Any) -> None:
     if case.persona == "citizen":
         _seed_audit_and_access_log(world)
     # Django serves /fr/… and /zgh/… only when their compiled catalogue exists (make compiles it).

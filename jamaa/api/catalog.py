@@ -12,7 +12,7 @@ from ninja.params import PathEx, Query
 
 from jamaa.api.common import department_out, names, request_commune
 from jamaa.api.schemas import COMMUNE_ERRORS, DepartmentOut, NamesOut
-from jamaa.catalog.models import CommuneProcedure, LifeEvent, RequiredDocument
+from jamaa.catalog.models import Category, CommuneProcedure, LifeEvent, RequiredDocument
 from jamaa.core.models import Commune
 
 router = Router(tags=["catalogue"])
@@ -124,6 +124,26 @@ def procedure_detail_out(adoption: CommuneProcedure) -> dict[str, Any]:
         ],
         "form": [spec for spec in form if isinstance(spec, dict)],
     }
+
+
+def _published_procedure_ids(commune: Commune) -> QuerySet[CommuneProcedure]:
+    return CommuneProcedure.objects.for_commune(commune).published().values("procedure_id")
+
+
+@router.get("/categories", response={200: list[CategoryOut], **COMMUNE_ERRORS},
+            summary="Categories with at least one procedure in this commune")
+def list_categories(request: HttpRequest) -> list[dict[str, Any]]:
+    ids = _published_procedure_ids(request_commune(request))
+    categories = Category.objects.filter(procedures__in=ids).distinct().order_by("position", "slug")
+    return [{"slug": category.slug, **names(category)} for category in categories]
+
+
+@router.get("/life-events", response={200: list[LifeEventOut], **COMMUNE_ERRORS},
+            summary="Life events with at least one procedure in this commune")
+def list_life_events(request: HttpRequest) -> list[dict[str, Any]]:
+    ids = _published_procedure_ids(request_commune(request))
+    events = LifeEvent.objects.filter(procedures__in=ids).distinct().order_by("position", "slug")
+    return [{"slug": event.slug, **names(event)} for event in events]
 
 
 @router.get("/procedures", response={200: list[ProcedureOut], **COMMUNE_ERRORS},

@@ -41,6 +41,18 @@ def test_a_citizen_submits_a_request_with_its_documents(world, sale_api, answers
     assert case.channel == CaseChannel.API and case.citizen == world.citizen_sale
 
 
+def test_a_procedure_without_files_is_submitted_as_json(world, sale_api, procedures, api_private_media):
+    response = sale_api.post("/api/v1/cases", {"procedure": "building-permit", "answers": {"parcel": "TF 1234/R"}},
+                             content_type="application/json", HTTP_IDEMPOTENCY_KEY="3b0e-permit")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["procedure"]["slug"] == "building-permit"
+    assert body["data"] == {"parcel": "TF 1234/R"}
+    assert body["legal_deadline"] == {"amount": 30, "unit": "calendar"}
+    assert body["silence_means_approval"] is True
+    assert Case.all_communes.get().submission_key == "api:3b0e-permit"
+
+
 def test_missing_answers_and_documents_are_a_422_listed_by_field(world, sale_api, answers, api_private_media):
     response = _submit(sale_api, {**answers, "address": "", "since": "not a date"}, files=False)
     assert response.status_code == 422

@@ -115,3 +115,15 @@ def test_a_malformed_slug_is_a_422_with_errors_by_field(procedures, sale_client)
     response = sale_client.get("/api/v1/procedures/bad%00slug")
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {"slug"}
+
+
+def test_categories_and_life_events_are_those_of_the_communes_procedures(procedures, sale_client, temara_client):
+    assert [c["slug"] for c in sale_client.get("/api/v1/categories").json()] == ["etat-civil", "urbanisme"]
+    assert [c["slug"] for c in temara_client.get("/api/v1/categories").json()] == ["etat-civil"]
+    assert sale_client.get("/api/v1/life-events").json() == [
+        {"slug": "demenagement", "name_ar": "الانتقال إلى سكن جديد", "name_fr": "Déménagement", "name_zgh": ""}]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/categories", "/api/v1/life-events"])
+def test_category_lists_are_not_served_on_the_landing_host(procedures, platform_client, path):
+    assert platform_client.get(path).status_code == 404

@@ -19,6 +19,8 @@ COMMUNE_ENDPOINTS = {
     "/departments": "list_departments",
     "/departments/{department_id}": "get_department",
     # jamaa/api/tests covers these (tenancy, 401/404/422):
+    "/categories": "list_categories",
+    "/life-events": "list_life_events",
     "/procedures": "list_procedures",
     "/procedures/{slug}": "get_procedure",
     "/auth/token": "create_token",

@@ -74,6 +74,12 @@ def test_a_deactivated_account_gets_no_token(world, sale_client):
     assert _ask(sale_client, "0612345678", world.password).status_code == 403
 
 
+def test_an_unconfirmed_account_gets_no_token(world, sale_client):
+    world.citizen_sale.contact_verified = False
+    world.citizen_sale.save()
+    assert _ask(sale_client, "0612345678", world.password).status_code == 403
+
+
 def test_the_token_endpoint_is_not_served_on_the_landing_host(world, platform_client):
     assert _ask(platform_client, "0612345678", world.password).status_code == 404
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -216,6 +217,18 @@ def test_a_citizen_writes_and_reads_messages(world, make_case, sale_api):
                           content_type="application/json")
     assert empty.status_code == 422
     assert "body" in empty.json()["errors"]
+
+
+def test_a_message_can_carry_files(world, make_case, sale_api):
+    case = make_case()
+    response = sale_api.post(f"/api/v1/cases/{case.reference}/messages",
+                             {"body": "Voici le bail", "file": pdf("bail.pdf")})
+    assert response.status_code == 201, response.json()
+    assert [(a["name"], a["content_type"]) for a in response.json()["attachments"]] == [
+        ("bail.pdf", "application/pdf")]
+    fake = sale_api.post(f"/api/v1/cases/{case.reference}/messages",
+                         {"body": "x", "file": SimpleUploadedFile("x.pdf", b"MZ not a pdf")})
+    assert fake.status_code == 422
 
 
 def test_a_citizen_withdraws_a_request_once(world, make_case, sale_api):

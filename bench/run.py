@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load_cases import HEAVY_CITIZEN, configure_environment, load  # noqa: E402
 
 HOST = "sale.localhost"
+IN_PROCESS_RUNS = 5
 STAFF_AGENT = "agent@sale.example.ma"  # état civil: the department queue
 STAFF_ADMIN = "admin@sale.example.ma"  # the whole commune
 
@@ -57,6 +59,9 @@ class Result:
     status: int = 0
     bytes: int = 0
     queries: int | None = None
+    # In-process, one request at a time (median of IN_PROCESS_RUNS): the whole request, and its SQL only.
+    view_ms: float = 0.0
+    sql_ms: float = 0.0
     requests: int = 0
     errors: int = 0
     rps: float = 0.0
@@ -183,6 +188,26 @@ def measure_in_process(todo: list[Target], sessions: dict[str, str], results: di
         result.bytes = len(response.content)
         result.queries = len(queries)
         if response.status_code == 200:
+            totals, sqls = [], []
+            for _ in range(IN_PROCESS_RUNS):
+                sql = [0.0]
+
+                def timed(execute: Callable[..., Any], query: str, params: Any, many: bool, context: Any,
+                          sql: list[float] = sql) -> Any:
+                    started = time.perf_counter()
+                    try:
+                        return execute(query, params, many, context)
+                    finally:
+                        sql[0] += time.perf_counter() - started
+
+                started = time.perf_counter()
+                with connection.execute_wrapper(timed):
+                    client.get(target.path)
+                totals.append(time.perf_counter() - started)
+                sqls.append(sql[0])
+            result.view_ms = statistics.median(totals) * 1000
+            result.sql_ms = statistics.median(sqls) * 1000
+        if response.status_code == 200:
             pages[target.name] = response.content.decode("utf-8", "replace")
         else:
             result.note = f"in-process status {response.status_code} ({response.get('Location', '')})"
@@ -288,18 +313,24 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def table(results: list[Result], *, markdown: bool) -> str:
     bare = next((r for r in results if r.name == "bare view (anonymous)" and r.rps), None)
-    header = ["page", "status", "req/s", "p50 ms", "p95 ms", "× bare p50", "bare/page req/s", "queries", "KB"]
+    header = ["page", "status", "req/s", "p50 ms", "p95 ms", "× bare p50", "bare/page req/s", "queries",
+              "1 req ms", "SQL ms", "KB"]
     rows = []
     for r in results:
-        if not r.requests:
-            rows.append([r.name, "-", "-", "-", "-", "-", "-", "-", f"skipped: {r.note}"])
+        if r.status != 200:
+            rows.append([r.name, "-", "-", "-", "-", "-", "-", "-", "-", "-", f"skipped: {r.note}"])
+            continue
+        if not r.requests:  # --no-server
+            rows.append([r.name, "200", "-", "-", "-", "-", "-", str(r.queries), f"{r.view_ms:.1f}",
+                         f"{r.sql_ms:.1f}", f"{r.bytes / 1024:.1f}"])
             continue
         ratio_p50 = f"{r.p50_ms / bare.p50_ms:.1f}" if bare and bare.p50_ms else "-"
         ratio_rps = f"{bare.rps / r.rps:.1f}" if bare and r.rps else "-"
         status = "/".join(f"{k}×{v}" for k, v in sorted(r.statuses.items())) if len(r.statuses) > 1 \
             else next(iter(r.statuses), "-")
         rows.append([r.name, status, f"{r.rps:.1f}", f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", ratio_p50, ratio_rps,
-                     "-" if r.queries is None else str(r.queries), f"{r.bytes / 1024:.1f}"])
+                     "-" if r.queries is None else str(r.queries), f"{r.view_ms:.1f}", f"{r.sql_ms:.1f}",
+                     f"{r.bytes / 1024:.1f}"])
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -319,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000, help="cases to load when the database is empty")
     parser.add_argument("--only", help="comma-separated substrings: measure only the pages whose name matches "
                                        "(the bare views are always measured)")
+    parser.add_argument("--no-server", action="store_true",
+                        help="only the in-process figures (query count, one request's time and SQL time)")
     args = parser.parse_args(argv)
 
     url = configure_environment(args.database_url)
@@ -345,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     vendor = connection.vendor
     connection.close()
 
+    if args.no_server:
+        print(table([results[t.name] for t in todo], markdown=False))
+        return 0
     log = ROOT / "var" / "bench" / "gunicorn.log"
     port = free_port()
     print(f"\nStarting gunicorn on 127.0.0.1:{port} (log: {log.relative_to(ROOT)})", flush=True)
@@ -383,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
           f"concurrency {args.concurrency}, {meta['cpus']} CPUs, "
           f"load average after the run {meta['load_average_after']}")
     print("× bare p50: the page's median latency over the bare view's; bare/page req/s: how many bare requests "
-          "the server answers in the time of one page request.\n")
+          "the server answers in the time of one page request; 1 req ms / SQL ms: in-process, one request at a "
+          "time (median of 5), the whole request and the part spent in SQL.\n")
     print(table(ordered, markdown=False))
     out = ROOT / "var" / "bench" / f"results-{datetime.now(UTC):%Y%m%dT%H%M%S}-{vendor}"
     out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in ordered]},

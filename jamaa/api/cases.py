@@ -92,7 +92,7 @@ class CaseOut(CaseSummaryOut):
     legal_basis: str
     silence_means_approval: bool
     approved_by_silence: bool
-    return_missing: list[Any]  # what the citizen must add, when the case was returned for completion
+    return_missing: list[str]  # what the citizen must add, when the case was returned for completion
     rejection_reason: str
     answers: list[AnswerOut]
     data: dict[str, Any]  # the answers as values (CIN numbers are never included)
@@ -287,7 +287,7 @@ def case_out(case: Case) -> dict[str, Any]:
         "legal_basis": case.legal_basis,
         "silence_means_approval": case.silence_means_approval,
         "approved_by_silence": case.approved_by_silence,
-        "return_missing": case.return_missing if isinstance(case.return_missing, list) else [],
+        "return_missing": [str(item) for item in case.return_missing] if isinstance(case.return_missing, list) else [],
         "rejection_reason": case.rejection_reason,
         "answers": [{"label": str(label), "value": str(value)} for label, value in answers],
         "data": case.data if isinstance(case.data, dict) else {},

@@ -242,3 +242,18 @@ def test_a_citizen_withdraws_a_request_once(world, make_case, sale_api):
     closed = sale_api.post(f"/api/v1/cases/{case.reference}/messages", {"body": "x"},
                            content_type="application/json")
     assert closed.status_code == 422
+
+
+def test_a_returned_case_lists_what_is_missing_and_its_timeline_hides_internal_notes(world, make_case, sale_api):
+    from jamaa.cases import services
+    from jamaa.core import tenancy
+
+    case = make_case()
+    with tenancy.scope(world.sale):
+        services.case_transition(case=case, name="return", actor=world.agent_sale, by_staff=True,
+                                 missing=["Copie du bail"], internal_note="secret staff note")
+    body = sale_api.get(f"/api/v1/cases/{case.reference}").json()
+    assert body["state"] == "returned"
+    assert body["return_missing"] == ["Copie du bail"]
+    assert body["timeline"][-1]["to_state"] == "returned"
+    assert "secret staff note" not in json.dumps(body)

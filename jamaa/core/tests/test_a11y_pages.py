@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.translation import check_for_language
 
 from conftest import host_client, login_staff
-from jamaa.core.tests.browser import blocking_violations, lang_dir, share_session
+from jamaa.core.tests.browser import PHONE_VIEWPORT, blocking_violations, lang_dir, share_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -192,6 +192,31 @@ PAGES = [
 ]
 
 
+# The outermost elements sticking out of the viewport, as selectors with their parent's. An element inside a box that
+# scrolls or clips on its own is fine, unless it is positioned outside that box (an absolutely positioned element
+# escapes a scrolling box that is not its containing block).
+TOO_WIDE_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + [...el.classList].map((c) => "." + c).join("");
+  const sticksOut = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && (box.right > width + 1 || box.left < -1);
+  };
+  const clipped = (el) => {
+    const escapes = ["absolute", "fixed"].includes(getComputedStyle(el).position);
+    const block = el.offsetParent;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible" && (!escapes || (block && a.contains(block)))) return true;
+    }
+    return false;
+  };
+  const found = [...document.body.querySelectorAll("*")].filter((el) => sticksOut(el) && !clipped(el));
+  return found.filter((el) => !found.includes(el.parentElement)).slice(0, 8).map((el) =>
+    name(el.parentElement) + " > " + name(el) + " (" + Math.round(el.getBoundingClientRect().width) + " px)");
+}"""
+
+
 def in_language(path: str, language: str) -> str:
     """Arabic pages are unprefixed; French and Tamazight ones live under /fr/ and /zgh/."""
     return path if language == "ar" else f"/{language}{path}"
@@ -291,3 +316,7 @@ def test_page_declares_its_language_and_passes_axe(case: PageCase, language: str
     assert page.locator("h1").count() == 1, f"{case.name} ({language}) should have exactly one <h1>"
     violations = blocking_violations(page)
     assert not violations, f"{case.name} ({language}) at {page.url}:\n" + "\n".join(violations)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"], (
+        f"{case.name} ({language}) scrolls sideways at 360 px ({width} px wide) at {page.url}; too wide: "
+        + ", ".join(page.evaluate(TOO_WIDE_JS)))

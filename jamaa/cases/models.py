@@ -138,13 +138,19 @@ class Case(models.Model):
                                     name="case_number_unique_per_commune_year"),
             models.UniqueConstraint(fields=["citizen", "submission_key"], condition=~models.Q(submission_key=""),
                                     name="case_submission_key_unique_per_citizen"),
+            # A counter request has no citizen (NULLs never clash above): its form key is unique in the commune.
+            models.UniqueConstraint(fields=["commune", "submission_key"],
+                                    condition=models.Q(citizen__isnull=True) & ~models.Q(submission_key=""),
+                                    name="case_counter_submission_key_unique"),
         ]
         indexes = [
             models.Index(fields=["commune", "department", "state", "due_date", "id"], name="case_queue"),
             models.Index(fields=["commune", "department", "due_date", "id"], name="case_queue_due"),
             models.Index(fields=["commune", "assigned_to", "state", "due_date", "id"], name="case_assigned"),
             models.Index(fields=["commune", "citizen", "id"], name="case_citizen"),
-            models.Index(fields=["commune", "state", "due_date"], name="case_state_due"),
+            # An administrator's whole-commune queue: with id last, PostgreSQL reads a page in index order without
+            # sorting the due date's ties (SQLite appends the rowid to every index anyway).
+            models.Index(fields=["commune", "state", "due_date", "id"], name="case_state_due"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

@@ -364,9 +364,14 @@ def _key(raw: str) -> str:
     return key if len(key) <= 64 else hashlib.sha256(key.encode()).hexdigest()
 
 
-def _existing_by_key(citizen: User | None, key: str) -> Case | None:
-    if citizen is None or not key:
+def _existing_by_key(commune: Commune, citizen: User | None, key: str) -> Case | None:
+    """The case already submitted with this key: the citizen's (any commune), or for a counter request without an
+    account, the commune's counter case (constraint `case_counter_submission_key_unique`)."""
+    if not key:
         return None
+    if citizen is None:
+        return Case.all_communes.filter(commune=commune, citizen__isnull=True, submission_key=key).exclude(
+            state=CaseState.DRAFT).first()
     return Case.all_communes.filter(citizen=citizen, submission_key=key).exclude(state=CaseState.DRAFT).first()
 
 
@@ -378,11 +383,12 @@ def case_submit(
 ) -> Case:
     """Validate the answers with the procedure's form definition and the required documents (a draft's stored files
     count), allocate the reference, compute the due date, create the tracking code, add the timeline event, notify
-    the applicant (receipt) and return the case. Idempotent: the same (citizen, submission_key), or a draft already
-    submitted, returns the existing case instead of creating a second one. `actor` is the member of staff who
+    the applicant (receipt) and return the case. Idempotent: the same (citizen, submission_key), the same (commune,
+    submission_key) for a counter request without an account, or a draft already submitted, returns the existing
+    case instead of creating a second one. `actor` is the member of staff who
     files a counter request for an applicant without an account."""
     submission_key = _key(submission_key)
-    existing = _existing_by_key(citizen, submission_key)
+    existing = _existing_by_key(commune, citizen, submission_key)
     if existing is not None:
         return existing
     try:
@@ -394,7 +400,7 @@ def case_submit(
             )
     except IntegrityError:
         # The same form sent twice at the same moment: the other request created the case first.
-        existing = _existing_by_key(citizen, submission_key)
+        existing = _existing_by_key(commune, citizen, submission_key)
         if existing is None:
             raise
         return existing

@@ -27,6 +27,7 @@ from jamaa.core.tests.browser import (  # noqa: F401 - chromium, phone, site are
     share_session,
     site,
 )
+from jamaa.core.tests.test_a11y_pages import TOO_WIDE_JS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,9 @@ class Journey:
             self.violations.append(f"{step} at {page.url}:\n  " + "\n  ".join(found))
         if no_sideways_scroll:
             width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= PHONE_VIEWPORT["width"], f"{step}: the page scrolls sideways ({width} px) at {page.url}"
+            assert width <= PHONE_VIEWPORT["width"], (
+                f"{step}: the page scrolls sideways ({width} px) at {page.url}; too wide: "
+                + ", ".join(page.evaluate(TOO_WIDE_JS)))
 
 
 def submit(page: Any, button: Any) -> None:

@@ -115,7 +115,8 @@ def ensure_procedures(commune: Commune, *, minimum: int = 4) -> list[tuple[Commu
                            .select_related("procedure", "department"))
     adopted.sort(key=lambda a: a.procedure.slug)  # the same draws on SQLite and PostgreSQL
     weights = {slug: weight for slug, *_rest, weight in BENCH_PROCEDURES}
-    return [(a, weights.get(a.procedure.slug, 10)) for a in adopted]
+    # Civil status certificates are most of a commune's requests.
+    return [(a, weights.get(a.procedure.slug, 25 if a.department.code == "etat-civil" else 8)) for a in adopted]
 
 
 def ensure_citizens(commune: Commune, count: int) -> list[User]:
@@ -362,7 +363,8 @@ def load(*, database_url: str | None = None, cases: int = 100_000, heavy: int = 
         if present:  # load_demo's few demo requests: the bench cases come on top, numbered after them
             say(f"Salé has {present} demo cases; adding {cases}.")
         heavy_citizen = User.objects.get(username=HEAVY_CITIZEN)
-        staff = [m.user for m in Membership.all_communes.filter(commune=sale).select_related("user")]
+        staff = [m.user for m in Membership.all_communes.filter(commune=sale, role__in=("agent", "head"))
+                 .select_related("user")]
     light = ensure_citizens(sale, citizens)
     stats = load_cases(commune=sale, total=cases, heavy_citizen=heavy_citizen, heavy_count=min(heavy, cases),
                        citizens=light, staff=staff, progress=say)

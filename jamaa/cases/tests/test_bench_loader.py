@@ -53,3 +53,17 @@ def test_a_second_load_continues_the_reference_numbers(world, procedures):
         assert len(references) == len(set(references))
         counters = {c.year: c.last_number for c in ReferenceCounter.objects.filter(commune=world.sale)}
         assert sum(counters.values()) == len(references)
+
+
+def test_the_benchmark_bare_view_does_not_exist_without_the_bench_flag():
+    import os
+
+    from django.urls import Resolver404, resolve
+
+    assert os.environ.get("JAMAA_BENCH") != "1"
+    try:
+        resolve("/bench/bare")
+    except Resolver404:
+        pass
+    else:
+        raise AssertionError("/bench/bare is routed although JAMAA_BENCH is not set")

@@ -23,12 +23,12 @@ import typst
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import get_language_info, ngettext
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from jamaa.cases.models import Attachment, Case
 from jamaa.cases.references import display_tracking_code
-from jamaa.catalog.models import DeadlineUnit, RequiredDocument
+from jamaa.catalog.models import RequiredDocument, deadline_label
 from jamaa.core.calendar import CASABLANCA
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "core" / "fonts"
@@ -120,10 +120,7 @@ def _local(moment: datetime) -> datetime:
 
 
 def _deadline_text(case: Case) -> str:
-    amount = case.deadline_amount or 0
-    if case.deadline_unit == DeadlineUnit.CALENDAR:
-        return ngettext("%(count)d calendar day", "%(count)d calendar days", amount) % {"count": amount}
-    return ngettext("%(count)d working day", "%(count)d working days", amount) % {"count": amount}
+    return deadline_label(case.deadline_amount or 0, case.deadline_unit)
 
 
 def _documents(case: Case, language: str) -> list[dict[str, str]]:

@@ -23,7 +23,6 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -35,7 +34,7 @@ from jamaa.cases.forms import CompletionForm, MessageForm, RatingForm, TrackForm
 from jamaa.cases.models import Attachment, Case, CaseEvent, CaseMessage, CaseState, EventKind
 from jamaa.cases.workflow import RUNNING_STATES, Actor, TransitionNotAllowed, available
 from jamaa.catalog import formdef
-from jamaa.catalog.models import Channel, CommuneProcedure, DeadlineUnit, Procedure
+from jamaa.catalog.models import Channel, CommuneProcedure, Procedure, deadline_label
 from jamaa.core.audit import client_ip
 from jamaa.core.permissions import commune_required, login_required
 
@@ -185,8 +184,7 @@ def next_step(case: Case) -> str:
 def deadline_text(case: Case) -> str:
     if not case.deadline_amount:
         return ""
-    unit = DeadlineUnit(case.deadline_unit).label if case.deadline_unit in DeadlineUnit.values else ""
-    return f"{formats.number_format(case.deadline_amount)} {unit}".strip()
+    return deadline_label(case.deadline_amount, case.deadline_unit)
 
 
 def grouped_code(code: str) -> str:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from jamaa.catalog import search, selectors
-from jamaa.catalog.models import Category, CommuneProcedure, DeadlineUnit, Procedure
+from jamaa.catalog.models import Category, CommuneProcedure, Procedure, deadline_label
 from jamaa.core.models import Commune, Department
 
 
@@ -111,10 +111,9 @@ class AdoptionForm(forms.Form):
         if not self.fields["department"].queryset.exists():  # type: ignore[attr-defined]
             self.fields["department"].help_text = _(
                 "This commune has no active department yet: create one in Departments first.")
-        unit = DeadlineUnit(procedure.deadline_unit).label
         self.fields["deadline_amount"].help_text = _(
-            "Leave empty to apply the legal deadline: %(amount)s %(unit)s. The commune may only shorten it."
-        ) % {"amount": procedure.deadline_amount, "unit": unit}
+            "Leave empty to apply the legal deadline: %(deadline)s. The commune may only shorten it."
+        ) % {"deadline": deadline_label(procedure.deadline_amount, procedure.deadline_unit)}
         self.fields["deadline_amount"].widget.attrs["max"] = procedure.deadline_amount
         if procedure.fees_mad:
             self.fields["fees_mad"].help_text = _(
@@ -127,9 +126,8 @@ class AdoptionForm(forms.Form):
         amount = self.cleaned_data.get("deadline_amount")
         if amount is not None and amount > self.procedure.deadline_amount:
             raise ValidationError(
-                _("The commune may shorten the deadline, not lengthen it: the legal deadline is %(amount)s "
-                  "%(unit)s.") % {"amount": self.procedure.deadline_amount,
-                                 "unit": DeadlineUnit(self.procedure.deadline_unit).label},
+                _("The commune may shorten the deadline, not lengthen it: the legal deadline is %(deadline)s.")
+                % {"deadline": deadline_label(self.procedure.deadline_amount, self.procedure.deadline_unit)},
                 code="longer_than_legal",
             )
         return amount

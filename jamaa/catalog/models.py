@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from jamaa.core.models import Commune, Department, Translated
 from jamaa.core.tenancy import AllCommunesManager, CommuneQuerySet, CommuneScopedManager
@@ -27,6 +28,13 @@ INVESTMENT_DEADLINE_MAX = 30
 class DeadlineUnit(models.TextChoices):
     WORKING = "working", _("working days")
     CALENDAR = "calendar", _("calendar days")
+
+
+def deadline_label(amount: int, unit: str) -> str:
+    """"5 working days", "30 calendar days": with the plural forms of the active language (Arabic has six)."""
+    if unit == DeadlineUnit.CALENDAR:
+        return ngettext("%(count)d calendar day", "%(count)d calendar days", amount) % {"count": amount}
+    return ngettext("%(count)d working day", "%(count)d working days", amount) % {"count": amount}
 
 
 class Channel(models.TextChoices):
@@ -250,9 +258,9 @@ class CommuneProcedure(Translated):
         procedure = self.procedure if self.procedure_id else None
         if procedure is not None and self.deadline_amount and self.deadline_amount > procedure.deadline_amount:
             errors["deadline_amount"] = ValidationError(
-                _("The deadline can only be shorter than the legal deadline (%(amount)s %(unit)s)."),
+                _("The deadline can only be shorter than the legal deadline (%(deadline)s)."),
                 code="deadline_too_long",
-                params={"amount": procedure.deadline_amount, "unit": procedure.get_deadline_unit_display()})
+                params={"deadline": deadline_label(procedure.deadline_amount, procedure.deadline_unit)})
         if self.department_id and self.commune_id and self.department.commune_id != self.commune_id:
             errors["department"] = ValidationError(_("This department belongs to another commune."),
                                                    code="other_commune")

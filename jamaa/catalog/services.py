@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from jamaa.catalog.models import CommuneProcedure, DeadlineUnit, Procedure
+from jamaa.catalog.models import CommuneProcedure, Procedure, deadline_label
 from jamaa.core import audit
 from jamaa.core.models import Commune, Department, User
 
@@ -46,9 +46,8 @@ def _check_values(
                                            "deadline.")]
         elif deadline_amount > procedure.deadline_amount:
             errors["deadline_amount"] = [
-                _("The commune may shorten the deadline, not lengthen it: the legal deadline is %(amount)s "
-                  "%(unit)s.") % {"amount": procedure.deadline_amount,
-                                 "unit": DeadlineUnit(procedure.deadline_unit).label}
+                _("The commune may shorten the deadline, not lengthen it: the legal deadline is %(deadline)s.")
+                % {"deadline": deadline_label(procedure.deadline_amount, procedure.deadline_unit)}
             ]
     if fees_mad is not None and fees_mad < 0:
         errors["fees_mad"] = [_("Fees cannot be negative. Enter 0 for a free procedure.")]

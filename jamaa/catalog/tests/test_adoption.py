@@ -126,12 +126,12 @@ def test_adopting_unpublished_keeps_it_off_the_site(procedures, world, admin_cli
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"deadline_amount": "4"}, "deadline_amount",
-     "The commune may shorten the deadline, not lengthen it: the legal deadline is %(amount)s %(unit)s."),
+     "The commune may shorten the deadline, not lengthen it: the legal deadline is %(deadline)s."),
     ({"deadline_amount": "0"}, "deadline_amount",
      "The deadline is at least one day. Leave it empty to apply the legal deadline."),
     ({"deadline_amount": "quatre"}, "deadline_amount", "Enter a whole number of days, or leave it empty."),
     ({"deadline_amount": "9" * 40}, "deadline_amount",
-     "The commune may shorten the deadline, not lengthen it: the legal deadline is %(amount)s %(unit)s."),
+     "The commune may shorten the deadline, not lengthen it: the legal deadline is %(deadline)s."),
     ({"fees_mad": "-5"}, "fees_mad", "Fees cannot be negative. Enter 0 for a free procedure."),
     ({"fees_mad": "vingt"}, "fees_mad", "Enter an amount in dirhams, for example 20 or 12.50."),
     ({"fees_mad": "1e400"}, "fees_mad", None),
@@ -148,7 +148,8 @@ def test_bad_values_are_form_errors_and_nothing_is_adopted(procedures, world, ad
     assert f'id="id_{field}_error"' in body
     if message:
         with translation.override("fr"):
-            params = {"amount": 3, "unit": translation.gettext("working days")} if "%(" in message else {}
+            params = {"deadline": translation.ngettext("%(count)d working day", "%(count)d working days", 3)
+                      % {"count": 3}} if "%(" in message else {}
         assert tr(message, "fr", **params) in body
     assert 'value="Consignes"' in body or "Consignes</textarea>" in body  # what was typed is kept
     assert adoptions_of(world.sale, procedures.life) == 0

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jamaa.cases.demo import load_demo_cases
 from jamaa.catalog.demo import load_catalogue
 from jamaa.core import tenancy
 from jamaa.core.models import Arrondissement, Commune, CommuneHost, Department, Membership, Role, User
@@ -155,6 +156,7 @@ class Command(BaseCommand):
             for account in ACCOUNTS:
                 self._account(account, communes, departments)
             load_catalogue(communes)
+            load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
         if options["verbosity"] > 0 and not options["quiet_accounts"]:
             self._print_accounts()
 

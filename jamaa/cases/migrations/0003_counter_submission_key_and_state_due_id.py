@@ -4,6 +4,22 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def forget_duplicate_counter_keys(apps, schema_editor):
+    """Before the constraint: counter requests filed twice at the same moment (the bug it fixes) keep both cases,
+    but only the first keeps the form key."""
+    Case = apps.get_model("cases", "Case")
+    seen = set()
+    duplicates = []
+    rows = (Case._base_manager.filter(citizen__isnull=True).exclude(submission_key="")
+            .order_by("commune_id", "submission_key", "id").values_list("id", "commune_id", "submission_key"))
+    for pk, commune_id, key in rows.iterator():
+        if (commune_id, key) in seen:
+            duplicates.append(pk)
+        seen.add((commune_id, key))
+    if duplicates:
+        Case._base_manager.filter(pk__in=duplicates).update(submission_key="")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,6 +38,7 @@ class Migration(migrations.Migration):
             model_name='case',
             index=models.Index(fields=['commune', 'state', 'due_date', 'id'], name='case_state_due'),
         ),
+        migrations.RunPython(forget_duplicate_counter_keys, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='case',
             constraint=models.UniqueConstraint(

@@ -26,7 +26,7 @@ def tr(message: str, language: str = "ar") -> str:
 
 
 def references(body: str) -> list[str]:
-    return re.findall(r'<bdi dir="ltr">(SAL-2026-\d{6})</bdi></a></th>', body)
+    return re.findall(r'<bdi dir="ltr" class="ref">(SAL-\d{4}-\d{6})</bdi></a></th>', body)
 
 
 def today() -> datetime.date:

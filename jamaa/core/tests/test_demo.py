@@ -28,6 +28,7 @@ def media(tmp_path, settings):
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media/"},
     }}
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"  # the demo requests' documents
     return tmp_path / "media"
 
 

@@ -64,6 +64,7 @@ def in_language(code: str, text: str) -> str:
 
 LETTERS = "\u0621-\u065f\u066e-\u06ef"  # Arabic letters and marks, without Arabic punctuation
 ARABIC = re.compile(f"[{LETTERS}]")
+HARAKAT = re.compile("[\u064b-\u0652\u0670]")
 # A run of Arabic words (logical order inside), or a piece of anything else between spaces and Arabic letters.
 PIECES = re.compile(f"[{LETTERS}]+(?: +[{LETTERS}]+)*|[^\\s{LETTERS}]+")
 
@@ -74,6 +75,8 @@ def shows(text: str, expected: str) -> bool:
     numbers or punctuation is checked piece by piece."""
     if not ARABIC.search(expected):
         return expected in text
+    # Short vowels and shadda are combining marks that the text layer may place differently: compare the letters.
+    expected, text = HARAKAT.sub("", expected), HARAKAT.sub("", text)
     pieces = (piece.strip(".,،:؛()") for piece in PIECES.findall(expected))
     return all(piece in text for piece in pieces if piece)
 
@@ -232,7 +235,10 @@ def test_in_tamazight_a_name_without_a_tamazight_version_is_not_repeated(residen
     procedures.residence.save()
     residence_case.refresh_from_db()
     lines = pdf_lines(render_receipt_pdf(residence_case, language="zgh"), tmp_path)
-    tamazight = next(i for i, line in enumerate(lines) if "ⵜⴰⵙⵉⵏⴰⴳⵜ ⵏ ⵜⵉⵏⵣⴷⵉⵖⵜ" in line)
+    # Where poppler judges a page right-to-left (the Arabic text outweighs the rest), it prints left-to-right
+    # Tifinagh runs reversed: the page itself shows them in order (checked on the rendered image).
+    name = "ⵜⴰⵙⵉⵏⴰⴳⵜ ⵏ ⵜⵉⵏⵣⴷⵉⵖⵜ"
+    tamazight = next(i for i, line in enumerate(lines) if name in line or name[::-1] in line)
     arabic = next(i for i, line in enumerate(lines) if "شهادة السكنى" in line)
     assert tamazight < arabic
 

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jamaa.cases import workflow
 from jamaa.cases.attachments import CheckedUpload, check_upload, private_storage
@@ -486,7 +487,7 @@ def _submit(
     _store_files(case, checked, uploader=citizen or staff_member, by_staff=by_staff)
     _event(case, kind=EventKind.TRANSITION, actor=citizen or staff_member, by_staff=by_staff,
            from_state=CaseState.DRAFT, to_state=CaseState.SUBMITTED,
-           public_text=_in_case_language(case, _("Request received.")))
+           public_text=_in_case_language(case, gettext_lazy("Request received.")))
     _notify(case, "case_submitted", tracking_code=display_tracking_code(case.tracking_code))
     _audit(case, "case.submitted", citizen or staff_member, procedure=procedure.procedure.slug, channel=case.channel)
     return case
@@ -497,11 +498,11 @@ def _submit(
 def _default_text(name: str) -> Any:
     # Listed so that makemessages finds them; translated in the case's language when stored.
     texts = {
-        "start_review": _("Your request is being reviewed."),
-        "approve": _("Your request is approved."),
-        "issue_act": _("The act you asked for is issued."),
-        "close": _("Your request is closed."),
-        "withdraw": _("You withdrew your request."),
+        "start_review": gettext_lazy("Your request is being reviewed."),
+        "approve": gettext_lazy("Your request is approved."),
+        "issue_act": gettext_lazy("The act you asked for is issued."),
+        "close": gettext_lazy("Your request is closed."),
+        "withdraw": gettext_lazy("You withdrew your request."),
     }
     return texts.get(name, "")
 
@@ -650,7 +651,7 @@ def approve_overdue_by_silence(*, commune: Commune | None = None, today: date | 
             locked.decided_at = timezone.now()
             locked.version += 1
             locked.save()
-            public_text = _in_case_language(locked, _(
+            public_text = _in_case_language(locked, gettext_lazy(
                 "No decision was taken within the legal deadline: under Law 55-19, this silence means that your "
                 "request is approved."))
             _event(locked, kind=EventKind.TRANSITION, actor=None, by_staff=False, from_state=from_state,

@@ -97,7 +97,7 @@ def test_a_file_that_lies_about_its_type_is_refused_next_to_its_field(world, pro
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     lying = SimpleUploadedFile("proof.pdf", b"this is text, not a PDF", content_type="application/pdf")
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         submit_sale(world, procedures, files=[("doc__proof", lying)])
     assert list(error.value.message_dict) == ["doc__proof"]
     assert "content" in error.value.message_dict["doc__proof"][0]

@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from jamaa.cases import services
 from jamaa.cases.models import Attachment, CaseEvent, CaseState
@@ -150,7 +151,7 @@ def test_a_return_lists_what_is_missing_and_happens_only_once(world, case):
     with at(datetime(2026, 3, 4, 9, 0, tzinfo=UTC)):
         case_complete(case=case, citizen=world.citizen_sale, data=sale_answers(world),
                       files=[("doc__lease", pdf_upload("bail.pdf"))])
-    with pytest.raises(TransitionNotAllowed) as error:
+    with translation.override("en"), pytest.raises(TransitionNotAllowed) as error:
         move(case, "return", world.agent_sale, missing=["Autre chose"])
     assert "once" in error.value.message
 

@@ -91,7 +91,22 @@ def test_a_form_that_citizens_could_not_fill_in_is_refused(procedures, admin_cli
                                                                                  form_definition=definition))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert "form_definition" in errors and expected in " ".join(errors["form_definition"])
+    assert "form_definition" in errors
+    # The admin speaks Arabic: it shows the validator's messages, whose English wording says what is wrong.
+    import json
+
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from jamaa.catalog.formdef import validate_definition
+
+    for language, check in (("en", lambda messages: expected in " ".join(messages)),
+                            ("ar", lambda messages: set(messages) <= set(errors["form_definition"]))):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as refused:
+                validate_definition(json.loads(definition))
+            messages = [str(message) for message in refused.value.messages]
+        assert check(messages), (language, messages, errors["form_definition"])
     assert not Procedure.objects.filter(slug="copie-conforme").exists()
 
 

@@ -71,6 +71,18 @@ class CaseQuerySet(CommuneQuerySet["Case"]):
     def for_citizen(self, user: object) -> CaseQuerySet:
         return self.filter(citizen=user)
 
+    def for_list(self) -> CaseQuerySet:
+        """What the list pages show of each case and of its procedure, without the heavy or encrypted columns
+        (answers, CIN, tracking code, form definitions, long texts): a list page decrypts nothing."""
+        return self.select_related("procedure__procedure").defer(
+            "data", "protected_data", "tracking_code", "return_missing", "legal_basis", "rejection_reason",
+            "rating_comment", "procedure__instructions_ar", "procedure__instructions_fr",
+            "procedure__instructions_zgh", "procedure__procedure__form_definition",
+            "procedure__procedure__description_ar", "procedure__procedure__description_fr",
+            "procedure__procedure__description_zgh", "procedure__procedure__legal_basis_ar",
+            "procedure__procedure__legal_basis_fr", "procedure__procedure__legal_basis_zgh",
+        )
+
 
 class Case(models.Model):
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, related_name="+")

@@ -222,9 +222,9 @@ def queue_page(
     else:
         keys = _page_keys(base.filter(state__in=states), cursor, limit)
     page_keys = keys[:page_size]
-    by_id = Case.objects.select_related(
-        "procedure__procedure", "arrondissement", "assigned_to", "department", "citizen",
-    ).in_bulk([pk for _due, pk in page_keys]) if page_keys else {}
+    by_id = Case.objects.for_list().select_related(
+        "arrondissement", "assigned_to", "department", "citizen",
+    ).defer("citizen__cin", "assigned_to__cin").in_bulk([pk for _due, pk in page_keys]) if page_keys else {}
     shown = [by_id[pk] for _due, pk in page_keys if pk in by_id]
     next_cursor = None
     if len(keys) > page_size:

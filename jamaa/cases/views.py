@@ -370,8 +370,7 @@ def _cursor(value: str | None) -> int | None:
 def mine(request: HttpRequest) -> HttpResponse:
     before = _cursor(request.GET.get("before"))
     cases = (
-        Case.objects.submitted().for_citizen(request.user)
-        .select_related("procedure__procedure")
+        Case.objects.submitted().for_citizen(request.user).for_list()
         .order_by("-id")
     )
     if before is not None:
@@ -382,8 +381,8 @@ def mine(request: HttpRequest) -> HttpResponse:
     drafts: list[Case] = []
     if before is None:
         drafts = list(
-            Case.objects.for_citizen(request.user).filter(state=CaseState.DRAFT)
-            .select_related("procedure__procedure").order_by("-updated_at", "-id")[:MINE_MAX_DRAFTS]
+            Case.objects.for_citizen(request.user).filter(state=CaseState.DRAFT).for_list()
+            .order_by("-updated_at", "-id")[:MINE_MAX_DRAFTS]
         )
     return render(request, "cases/mine.html", {
         "drafts": drafts,

@@ -59,7 +59,9 @@ class ActKind(models.TextChoices):
     OTHER = "other", _("Other act")
 
 
-class Category(Translated):
+class Heading(Translated):
+    """A named heading of the catalogue (a category, a life event), in the three languages."""
+
     slug = models.SlugField(_("slug"), unique=True)
     name_ar = models.CharField(_("name (Arabic)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
@@ -67,36 +69,27 @@ class Category(Translated):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
+        abstract = True
         ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name_fr
+
+    @property
+    def name(self) -> str:
+        return self.tr("name")
+
+
+class Category(Heading):
+    class Meta(Heading.Meta):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
 
-    def __str__(self) -> str:
-        return self.name_fr
 
-    @property
-    def name(self) -> str:
-        return self.tr("name")
-
-
-class LifeEvent(Translated):
-    slug = models.SlugField(_("slug"), unique=True)
-    name_ar = models.CharField(_("name (Arabic)"), max_length=120)
-    name_fr = models.CharField(_("name (French)"), max_length=120)
-    name_zgh = models.CharField(_("name (Tamazight)"), max_length=120, blank=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-
-    class Meta:
-        ordering = ["position", "slug"]
+class LifeEvent(Heading):
+    class Meta(Heading.Meta):
         verbose_name = _("life event")
         verbose_name_plural = _("life events")
-
-    def __str__(self) -> str:
-        return self.name_fr
-
-    @property
-    def name(self) -> str:
-        return self.tr("name")
 
 
 class Procedure(Translated):

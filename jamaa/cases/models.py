@@ -160,6 +160,8 @@ class Case(models.Model):
             models.Index(fields=["commune", "department", "due_date", "id"], name="case_queue_due"),
             models.Index(fields=["commune", "assigned_to", "state", "due_date", "id"], name="case_assigned"),
             models.Index(fields=["commune", "citizen", "id"], name="case_citizen"),
+            # The drafts box of "my requests": a citizen's drafts, latest first, without reading their history.
+            models.Index(fields=["commune", "state", "citizen", "updated_at"], name="case_state_citizen"),
             # An administrator's whole-commune queue: with id last, PostgreSQL reads a page in index order without
             # sorting the due date's ties (SQLite appends the rowid to every index anyway).
             models.Index(fields=["commune", "state", "due_date", "id"], name="case_state_due"),

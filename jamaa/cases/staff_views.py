@@ -185,10 +185,7 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
 def _answers(case: Case, *, mask_cin: bool) -> list[tuple[str, str]]:
     if case.procedure is None:
         return []
-    try:
-        return formdef.display_answers(case.procedure, case.data, _protected(case), mask_cin=mask_cin)
-    except (NotImplementedError, AttributeError):  # pragma: no cover - before the form definitions land
-        return [(str(k), str(v)) for k, v in case.data.items()]
+    return formdef.display_answers(case.procedure, case.data, _protected(case), mask_cin=mask_cin)
 
 
 def _transition_forms(

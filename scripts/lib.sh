@@ -58,6 +58,7 @@ package_present() {
     gettext) command -v msgfmt >/dev/null 2>&1 ;;
     chromium) command -v chromium >/dev/null 2>&1 ;;
     poppler-utils) command -v pdftotext >/dev/null 2>&1 ;;
+    libnss3-tools) command -v certutil >/dev/null 2>&1 ;;
     postgresql-client) command -v pg_isready >/dev/null 2>&1 ;;
     postgresql) command -v pg_ctlcluster >/dev/null 2>&1 && [ -n "$(ls /etc/postgresql 2>/dev/null)" ] ;;
     *) dpkg -s "$1" >/dev/null 2>&1 ;;
@@ -130,7 +131,7 @@ ensure_postgres_running() {
 
 # Everything both commands need.
 ensure_all() {
-  ensure_system_packages gettext chromium fonts-noto-core poppler-utils "$@"
+  ensure_system_packages gettext chromium fonts-noto-core poppler-utils libnss3-tools "$@"
   ensure_venv
 }
 

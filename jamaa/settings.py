@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "jamaa.notifications",
     "jamaa.catalog",
     "jamaa.cases",
+    "jamaa.documents",
     "jamaa.api",
 ]
 

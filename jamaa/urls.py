@@ -5,9 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from jamaa.core import views as core_views
+from jamaa.documents import views as document_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path(".well-known/jamaa/trust-list.json", document_views.trust_list_json, name="trust_list"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("commune-logo/<slug:slug>", core_views.commune_logo, name="commune_logo"),
     path("api/v1/", include("jamaa.api.urls")),

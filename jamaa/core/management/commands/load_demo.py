@@ -27,6 +27,7 @@ from jamaa.cases.demo import load_demo_cases
 from jamaa.catalog.demo import load_catalogue
 from jamaa.core import tenancy
 from jamaa.core.models import Arrondissement, Commune, CommuneHost, Department, Membership, Role, User
+from jamaa.documents.demo import load_demo_keys
 
 # The one password of every demo account (printed by `make demo`, listed in README.md).
 DEMO_PASSWORD = "Jamaa-Demo-2026"
@@ -157,6 +158,7 @@ class Command(BaseCommand):
                 self._account(account, communes, departments)
             load_catalogue(communes)
             load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
+            load_demo_keys(communes)
         if options["verbosity"] > 0 and not options["quiet_accounts"]:
             self._print_accounts()
 

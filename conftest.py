@@ -94,6 +94,15 @@ def world(db) -> Iterator[World]:
         _staff(sale, w.leader_sale, Role.LEADERSHIP)
         _staff(temara, w.agent_temara, Role.AGENT, temara_ec)
         _staff(temara, w.admin_temara, Role.ADMIN)
+        # Each commune signs its acts' QR codes with a key in use since an hour ago (issuing an act needs one).
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from jamaa.documents.services import key_create
+
+        for commune in (sale, temara):
+            key_create(commune=commune, publish_days_before_use=0, now=timezone.now() - timedelta(hours=1))
     yield w
 
 

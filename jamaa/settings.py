@@ -275,6 +275,23 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 CASE_ATTACHMENT_MAX_BYTES = env_int("CASE_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
 
+# Issued acts (jamaa.documents): where the commune's seal key (PAdES) comes from. "dev": a local trust anchor and one
+# seal per commune generated under DOCUMENT_DEV_PKI_DIR (never in production); "file": PEM files under
+# DOCUMENT_SEAL_DIR; "pkcs11": a PKCS#11 module (an HSM or a token). See docs in jamaa/documents/sealing.py.
+DOCUMENT_SEAL_SOURCE = env_str("DOCUMENT_SEAL_SOURCE", "file" if PRODUCTION else "dev")
+if DOCUMENT_SEAL_SOURCE not in {"dev", "file", "pkcs11"}:
+    raise ImproperlyConfigured("DOCUMENT_SEAL_SOURCE must be dev, file or pkcs11.")
+if PRODUCTION and DOCUMENT_SEAL_SOURCE == "dev":
+    raise ImproperlyConfigured("DOCUMENT_SEAL_SOURCE=dev signs with a development trust anchor: not in production.")
+DOCUMENT_DEV_PKI_DIR = Path(env_str("DOCUMENT_DEV_PKI_DIR", str(VAR_DIR / "pki")))
+DOCUMENT_SEAL_DIR = Path(env_str("DOCUMENT_SEAL_DIR", str(VAR_DIR / "seal")))
+DOCUMENT_SEAL_KEY_PASSWORD = env_secret("DOCUMENT_SEAL_KEY_PASSWORD")
+# PEM files of the certificates that anchor the seals (published in the trust list for PDF verification).
+DOCUMENT_SEAL_TRUST_ANCHORS = env_list("DOCUMENT_SEAL_TRUST_ANCHORS", [])
+DOCUMENT_SEAL_PKCS11_MODULE = env_str("DOCUMENT_SEAL_PKCS11_MODULE", "")
+DOCUMENT_SEAL_PKCS11_TOKEN = env_str("DOCUMENT_SEAL_PKCS11_TOKEN", "")
+DOCUMENT_SEAL_PKCS11_PIN = env_secret("DOCUMENT_SEAL_PKCS11_PIN")
+
 # Background work: jobs are rows in the database, run by `manage.py db_worker`; periodic jobs are
 # declared with crontask and enqueued by `manage.py crontask`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -180,6 +180,7 @@ class EventKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     ATTACHMENT = "attachment", _("Attachment")
     RATING = "rating", _("Rating")
+    DOCUMENT = "document", _("Document")
 
 
 class CaseEventQuerySet(CommuneQuerySet["CaseEvent"]):

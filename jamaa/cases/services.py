@@ -561,6 +561,14 @@ def case_transition(
             locked.decided_at = now
         elif move.name == "issue_act":
             locked.act_issued_at = now
+            # The act itself: signed, rendered and sealed in this transaction (an error leaves the case approved).
+            from jamaa.documents.issuance import IssueError, document_issue
+
+            try:
+                document = document_issue(case=locked, actor=actor, now=now)
+            except IssueError as exc:
+                raise workflow.TransitionNotAllowed(exc.message) from exc
+            details["document"] = document.reference
         elif move.name == "close":
             locked.closed_at = now
         if not public_text:
@@ -574,6 +582,16 @@ def case_transition(
         _notify(locked, f"case_{move.target}", public_text=public_text, missing=locked.return_missing)
         _audit(locked, f"case.{move.name}", actor, from_state=from_state, to_state=move.target, **details)
     return _sync(case, locked)
+
+
+def record_document_revoked(*, case: Case, actor: User, reference: str, reason: str) -> None:
+    """A document issued for `case` was revoked: a public timeline event with the reason, and the applicant is told
+    (called by `jamaa.documents.issuance.document_revoke`, in its transaction)."""
+    with translation.override(case.language):
+        text = _("Document %(reference)s was revoked. Reason: %(reason)s") % {"reference": reference,
+                                                                              "reason": reason}
+    _event(case, kind=EventKind.DOCUMENT, actor=actor, by_staff=True, public_text=text)
+    _notify(case, "document_revoked", public_text=text, document_reference=reference, reason=reason)
 
 
 def _resumed_due_date(case: Case, completed_at: Any) -> date | None:

@@ -9,8 +9,8 @@ process, and the content passed as JSON through `sys.inputs` — never pasted in
 PDF/A-3b, not 2b: PDF/A-2 allows only PDF/A files as attachments, PDF/A-3 allows a JSON file. Both are PDF 1.7
 based, so the seal must be RSA with SHA-256 (see `jamaa/documents/seal.py`).
 
-The QR code is a placeholder for now: the caller passes an SVG image as bytes (`qr_svg()` makes one from a text);
-the signed payload it will carry comes from `jamaa/documents/payload.py`.
+The QR code is an SVG image (`qr_svg()`) of the verification URL carrying the signed payload
+(`jamaa/documents/payload.py`); the same text is embedded as `qr.txt`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "core" / "fonts"
 TEMPLATE = Path(__file__).resolve().parent / "typst" / "act.typ"
 PDF_STANDARDS: list[typst.PDFStandard] = ["a-3b"]
 ACT_ATTACHMENT = "act.json"
+QR_ATTACHMENT = "qr.txt"
 
 _compiler: typst.Compiler | None = None
 _compiler_lock = threading.Lock()
@@ -61,16 +62,16 @@ def act_json(act: Mapping[str, Any]) -> bytes:
 
 
 def render_act_pdf(data: Mapping[str, Any], *, act: Mapping[str, Any], issued_at: datetime,
-                   qr: bytes | None = None) -> bytes:
+                   qr: bytes | None = None, qr_url: str = "") -> bytes:
     """An act as PDF/A-3b bytes.
 
     `data` is what the page shows (see `act.typ` for its shape: `langs`, `commune`, `title`, `rows`, `reference`,
     `issued`, `valid_until`, `notes`); `act` is embedded as `act.json`; `qr` is an SVG image (or None for an empty
-    frame); `issued_at` becomes the PDF's dates, so the same act renders to the same bytes.
+    frame); `qr_url` (the QR's text) is embedded as `qr.txt`; `issued_at` becomes the PDF's dates, so the same act renders to the same bytes.
     """
     display = dict(_clean(data))
     display["qr"] = qr.decode() if qr else ""
-    inputs = {"data": json.dumps(display, ensure_ascii=False), "act": act_json(act).decode()}
+    inputs = {"data": json.dumps(display, ensure_ascii=False), "act": act_json(act).decode(), "qr_url": qr_url}
     global _compiler
     with _compiler_lock:
         if _compiler is None:

@@ -15,6 +15,7 @@ marks a file PDF 2.0 when it seals with an ECDSA key (ISO/TS 32002) — see "Kno
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import io
 import os
@@ -153,6 +154,17 @@ def ensure_dev_pki(directory: Path, commune_codes: Sequence[str],
     """
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
+    # Several processes (test workers, gunicorn workers) may ask at once: one creates, the others wait and reuse.
+    with open(directory / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _ensure_dev_pki_locked(directory, commune_codes, commune_names)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ensure_dev_pki_locked(directory: Path, commune_codes: Sequence[str],
+                           commune_names: Mapping[str, str] | None) -> DevPki:
     if not (directory / "root.pem").exists() or not (directory / "root.key.pem").exists():
         _create_root(directory)
     seals: dict[str, SealFiles] = {}

@@ -60,6 +60,7 @@ def key_create(
     with tenancy.scope(commune):  # full_clean checks uniqueness through the scoped default manager
         signing_key.full_clean()
     signing_key.save()
+    _trust_list_changed()
     audit.record(action="documents.signing_key.created", commune=commune, actor=actor, target=signing_key,
                  details={"kid": signing_key.kid, "valid_from": keys.format_time(signing_key.valid_from)})
     return signing_key
@@ -88,6 +89,12 @@ def key_rotate(
                      details={"kid": old.kid, "valid_until": keys.format_time(old.valid_until),
                               "replaced_by": new_key.kid})
     return new_key
+
+
+def _trust_list_changed() -> None:
+    from jamaa.documents.verification import clear_trust_list_cache
+
+    clear_trust_list_cache()
 
 
 def current_signing_key(commune: Commune, *, at: datetime | None = None) -> SigningKey | None:

@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_keys_yet(world):
+    """These tests build each commune's keys from nothing: drop the keys the `world` fixture gives them."""
+    SigningKey.all_communes.all().delete()
+
+
 def claims(issuer: str, issued_at: datetime) -> payload.Claims:
     return payload.Claims(issuer=issuer, kind="residence", reference="SAL-2026-000001", holder="Fatima Bennani",
                           issued_at=issued_at)
@@ -37,7 +43,8 @@ def test_a_new_key_is_published_before_use_and_its_private_key_is_encrypted_at_r
         stored = cursor.fetchone()[0]
     assert "PRIVATE KEY" not in stored and "PRIVATE KEY" in SigningKey.all_communes.get(pk=key.pk).private_key_pem
     with tenancy.unscoped():
-        assert AuditEvent.objects.filter(action="documents.signing_key.created", commune=world.sale).count() == 1
+        assert AuditEvent.objects.filter(action="documents.signing_key.created", commune=world.sale,
+                                         target_id=str(key.pk)).count() == 1
 
 
 def test_rotation_closes_the_old_window_at_the_new_keys_first_day(world):

@@ -157,8 +157,9 @@ class Command(BaseCommand):
             for account in ACCOUNTS:
                 self._account(account, communes, departments)
             load_catalogue(communes)
-            load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
+            # Keys and seals first: the demo requests that end with an act issue it through the real service.
             load_demo_keys(communes)
+            load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
         if options["verbosity"] > 0 and not options["quiet_accounts"]:
             self._print_accounts()
 

@@ -1,0 +1,110 @@
+"""Verifying a document: from its QR text (the signed payload) or from its PDF (the PAdES seal, then the payload it
+embeds), against the trust list, then its status in the registry (valid, expired, revoked).
+
+One `Result` for every verifier (the page behind the QR, the upload form, the JSON API, the offline command): the
+signature check needs only a trust list; the registry part is added when a database is at hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from django.core.cache import cache
+from django.db import transaction
+
+from jamaa.core.models import Commune
+from jamaa.documents import keys, payload
+from jamaa.documents.models import IssuedDocument
+
+Status = Literal["valid", "expired", "revoked", "invalid"]
+TRUST_LIST_CACHE_KEY = "documents:trust-list"
+TRUST_LIST_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    """What the PAdES check of an uploaded PDF found (see `pdfcheck.check_pdf`)."""
+
+    signed: bool
+    intact: bool  # the signed bytes were not changed
+    whole_file: bool  # the signature covers the whole file: nothing added after signing
+    trusted: bool  # the certificate chains to a trust anchor of the trust list
+    signer: str = ""  # the seal certificate's subject (common name)
+    signed_at: datetime | None = None
+    reason: str = ""  # a stable code when something failed: not_pdf, unsigned, modified, untrusted, ...
+
+    @property
+    def ok(self) -> bool:
+        return self.signed and self.intact and self.whole_file and self.trusted
+
+
+@dataclass
+class Result:
+    status: Status
+    reason: str = ""  # when invalid: a `payload.VerificationError.reason`, or a PdfCheck reason
+    claims: payload.Claims | None = None
+    issuer: keys.TrustedCommune | None = None
+    commune: Commune | None = None  # the issuing commune in this database (None offline)
+    document: IssuedDocument | None = None  # the registry's record (None offline or when not found)
+    registry_checked: bool = False
+    pdf: PdfCheck | None = None
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def is_authentic(self) -> bool:
+        return self.status != "invalid"
+
+
+def clear_trust_list_cache() -> None:
+    transaction.on_commit(lambda: cache.delete(TRUST_LIST_CACHE_KEY))
+
+
+def current_trust_list() -> keys.TrustList:
+    """The trust list of this installation, built from the database at most once a minute per process.
+
+    Keys are published days before they sign anything, so a list a minute old never misses a key in use."""
+    from jamaa.documents.services import trust_list
+
+    cached = cache.get(TRUST_LIST_CACHE_KEY)
+    if isinstance(cached, str):
+        return keys.TrustList.from_json(cached)
+    current = trust_list()
+    cache.set(TRUST_LIST_CACHE_KEY, current.to_json(), TRUST_LIST_CACHE_SECONDS)
+    return current
+
+
+def verify_claims_offline(text: str, trust: keys.TrustList, *, now: datetime | None = None) -> Result:
+    """The QR text checked against `trust` alone (no database): authentic or not, expired or not."""
+    now = now or datetime.now(UTC)
+    try:
+        verified = payload.verify(payload.decode_url(text), trust_list=trust, now=now)
+    except payload.VerificationError as exc:
+        return Result(status="invalid", reason=exc.reason, checked_at=now)
+    status: Status = "expired" if verified.is_expired(now) else "valid"
+    return Result(status=status, claims=verified.claims, issuer=verified.commune, checked_at=now)
+
+
+def with_registry(result: Result) -> Result:
+    """`result` completed with the registry: the issuing commune and the document's status (revoked wins)."""
+    if result.claims is None or result.issuer is None:
+        return result
+    commune = Commune.objects.filter(code=result.issuer.code).first()
+    result.commune = commune
+    result.registry_checked = True
+    if commune is None:
+        return result
+    document = (
+        IssuedDocument.all_communes.filter(commune=commune, reference=result.claims.reference)
+        .select_related("commune").first()
+    )
+    result.document = document
+    if document is not None and document.is_revoked:
+        result.status = "revoked"
+    return result
+
+
+def verify_qr(text: str, *, now: datetime | None = None) -> Result:
+    """A QR text (the URL it holds) verified against this installation's trust list and registry."""
+    return with_registry(verify_claims_offline(text, current_trust_list(), now=now))

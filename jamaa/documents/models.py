@@ -68,7 +68,7 @@ def document_path(instance: IssuedDocument, filename: str) -> str:
     return f"documents/{instance.commune_id}/{instance.issued_at:%Y}/{instance.token}.pdf"
 
 
-def _private_storage():  # noqa: ANN202 - imported lazily: the cases app owns the private storage
+def _private_storage():
     from jamaa.cases.attachments import get_private_storage
 
     return get_private_storage()

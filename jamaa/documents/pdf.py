@@ -67,7 +67,8 @@ def render_act_pdf(data: Mapping[str, Any], *, act: Mapping[str, Any], issued_at
 
     `data` is what the page shows (see `act.typ` for its shape: `langs`, `commune`, `title`, `rows`, `reference`,
     `issued`, `valid_until`, `notes`); `act` is embedded as `act.json`; `qr` is an SVG image (or None for an empty
-    frame); `qr_url` (the QR's text) is embedded as `qr.txt`; `issued_at` becomes the PDF's dates, so the same act renders to the same bytes.
+    frame); `qr_url` (the QR's text) is embedded as `qr.txt`; `issued_at` becomes the PDF's dates, so the same
+    act renders to the same bytes.
     """
     display = dict(_clean(data))
     display["qr"] = qr.decode() if qr else ""

@@ -2,7 +2,7 @@
 # The work is done by the scripts in scripts/ (they install what is missing: system packages, .venv, dependencies).
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint messages totp clean-demo venv bench
+.PHONY: help demo test lint messages totp clean-demo venv bench bench-documents
 
 PYTHON := .venv/bin/python
 # Each recipe line runs in bash with the shared helpers loaded.
@@ -16,6 +16,7 @@ help:
 	@echo "make totp USER=… current TOTP code of a demo staff account (e.g. USER=admin@sale.example.ma)"
 	@echo "make clean-demo  delete the demo database and files under var/ (keeps .venv)"
 	@echo "make bench       load 100,000 cases into var/bench/ (first time) and measure the list pages (bench/README.md)"
+	@echo "make bench-documents  time act issuance and measure verification against a bare view (bench/README.md)"
 
 demo:
 	@scripts/demo.sh
@@ -46,6 +47,11 @@ totp: venv
 bench: venv
 	@$(WITH_LIB) compile_messages
 	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+# Not part of `make test`: issuance time per act and verification throughput against a bare view.
+bench-documents: venv
+	@$(WITH_LIB) compile_messages
+	$(PYTHON) bench/documents.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -f var/jamaa.sqlite3 var/jamaa.sqlite3-wal var/jamaa.sqlite3-shm

@@ -258,12 +258,16 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def hammer(port: int, path: str, cookie: str | None, *, requests: int, concurrency: int) -> tuple[
+def hammer(port: int, path: str, cookie: str | None, *, requests: int, concurrency: int, method: str = "GET",
+           body: bytes | None = None, content_type: str = "", accept: str = "text/html") -> tuple[
         list[float], dict[str, int], float]:
-    """`requests` GETs of `path` from `concurrency` threads; latencies (s), statuses and wall time (s)."""
-    headers = {"Host": HOST, "Accept": "text/html", "Accept-Encoding": "identity", "User-Agent": "jamaa-bench"}
+    """`requests` requests (GET, or `method` with `body`) of `path` from `concurrency` threads; latencies (s),
+    statuses and wall time (s)."""
+    headers = {"Host": HOST, "Accept": accept, "Accept-Encoding": "identity", "User-Agent": "jamaa-bench"}
     if cookie:
         headers["Cookie"] = cookie
+    if content_type:
+        headers["Content-Type"] = content_type
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     lock = threading.Lock()
@@ -279,7 +283,7 @@ def hammer(port: int, path: str, cookie: str | None, *, requests: int, concurren
                     remaining[0] -= 1
                 started = time.perf_counter()
                 try:
-                    conn.request("GET", path, headers=headers)
+                    conn.request(method, path, body=body, headers=headers)
                     response = conn.getresponse()
                     response.read()
                     status = str(response.status)

@@ -10,11 +10,13 @@ The trust list is what a verifier (the verification page, the API, the offline v
     {
       "version": 1,
       "issued_at": "2026-11-27T00:00:00Z",
+      "seal_anchors": ["-----BEGIN CERTIFICATE-----\n..."],
       "communes": [
         {"code": "SALE", "name": "Salé", "host": "sale.example.ma",
          "keys": [{"kid": "q3J0...", "alg": "ES256",
                    "jwk": {"kty": "EC", "crv": "P-256", "x": "...", "y": "..."},
-                   "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z"}]}
+                   "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z"}],
+         "seal_certificates": ["-----BEGIN CERTIFICATE-----\n..."]}
       ]
     }
 
@@ -22,6 +24,11 @@ The trust list is what a verifier (the verification page, the API, the offline v
 falls inside the window of the key that signed it (`valid_until` may be null for the current key). Rotation: the next
 key is listed before it is first used, and a retired key stays listed, its window closed, until the last document it
 signed has expired. A compromised key is removed from the list, and every document it signed stops verifying.
+
+The PDF's PAdES seal is checked with the same list: `seal_anchors` are the CA certificates (PEM) a seal must chain
+to, and each commune's `seal_certificates` (PEM) are its own seal certificates, so a verifier can tell that a PDF was
+sealed by the commune its QR payload names, not by another commune under the same anchor. Both fields are optional
+when reading (lists published before them have neither, and then no PDF seal is trusted).
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 TRUST_LIST_VERSION = 1
@@ -111,6 +119,27 @@ def parse_time(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def certificate_pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def certificate_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER encoding, hexadecimal: how a seal certificate is compared."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def parse_certificates(value: Any, what: str) -> tuple[x509.Certificate, ...]:
+    """A list of PEM certificates (absent: none); raises TrustListError for anything else."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TrustListError(f"{what} must be a list of PEM certificates")
+    try:
+        return tuple(x509.load_pem_x509_certificate(v.encode("ascii")) for v in value)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise TrustListError(f"{what}: invalid PEM certificate") from exc
+
+
 @dataclass(frozen=True)
 class TrustedKey:
     """One signing key of a commune, with its issuance window."""
@@ -171,15 +200,22 @@ class TrustedKey:
 
 @dataclass(frozen=True)
 class TrustedCommune:
-    """A commune of the trust list: its code (the `issuer` claim of its acts), name, host and keys."""
+    """A commune of the trust list: its code (the `issuer` claim of its acts), name, host, QR keys and the
+    certificates of its PDF seal."""
 
     code: str
     name: str
     host: str
     keys: tuple[TrustedKey, ...] = ()
+    seal_certificates: tuple[x509.Certificate, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "host": self.host, "keys": [k.to_dict() for k in self.keys]}
+        return {"code": self.code, "name": self.name, "host": self.host, "keys": [k.to_dict() for k in self.keys],
+                "seal_certificates": [certificate_pem(c) for c in self.seal_certificates]}
+
+    def seals_with(self, fingerprint: str) -> bool:
+        """Whether the seal certificate with this SHA-256 fingerprint (hex) is one of this commune's."""
+        return any(certificate_fingerprint(c) == fingerprint.lower() for c in self.seal_certificates)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrustedCommune:
@@ -189,16 +225,18 @@ class TrustedCommune:
             raise TrustListError(f"invalid commune entry: {exc}") from exc
         if not all(isinstance(v, str) for v in (code, name, host)) or not isinstance(keys, list):
             raise TrustListError("invalid commune entry: code, name and host must be strings and keys a list")
-        return cls(code=code, name=name, host=host, keys=tuple(TrustedKey.from_dict(k) for k in keys))
+        return cls(code=code, name=name, host=host, keys=tuple(TrustedKey.from_dict(k) for k in keys),
+                   seal_certificates=parse_certificates(data.get("seal_certificates"), f"seal certificates of {code}"))
 
 
 @dataclass(frozen=True)
 class TrustList:
-    """Every commune's public QR signing keys; what `payload.verify` consults."""
+    """Every commune's public QR signing keys (what `payload.verify` consults) and the PDF seals' trust anchors."""
 
     communes: tuple[TrustedCommune, ...]
     issued_at: datetime
     version: int = TRUST_LIST_VERSION
+    seal_anchors: tuple[x509.Certificate, ...] = ()
     _by_kid: dict[bytes, tuple[TrustedCommune, TrustedKey]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -211,17 +249,24 @@ class TrustList:
         object.__setattr__(self, "_by_kid", by_kid)
 
     @classmethod
-    def build(cls, communes: Iterable[TrustedCommune], *, issued_at: datetime | None = None) -> TrustList:
-        return cls(communes=tuple(communes), issued_at=issued_at or datetime.now(UTC))
+    def build(cls, communes: Iterable[TrustedCommune], *, issued_at: datetime | None = None,
+              seal_anchors: Iterable[x509.Certificate] = ()) -> TrustList:
+        return cls(communes=tuple(communes), issued_at=issued_at or datetime.now(UTC),
+                   seal_anchors=tuple(seal_anchors))
 
     def find(self, kid: bytes) -> tuple[TrustedCommune, TrustedKey] | None:
         """The commune and key with this key id, or None."""
         return self._by_kid.get(kid)
 
+    def commune(self, code: str) -> TrustedCommune | None:
+        """The commune with this code, or None."""
+        return next((c for c in self.communes if c.code == code), None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "issued_at": format_time(self.issued_at),
+            "seal_anchors": [certificate_pem(c) for c in self.seal_anchors],
             "communes": [c.to_dict() for c in self.communes],
         }
 
@@ -242,6 +287,7 @@ class TrustList:
             communes=tuple(TrustedCommune.from_dict(c) for c in communes),
             issued_at=parse_time(data.get("issued_at")),
             version=version,
+            seal_anchors=parse_certificates(data.get("seal_anchors"), "seal_anchors"),
         )
 
     @classmethod

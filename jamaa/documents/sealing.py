@@ -56,6 +56,29 @@ def pkcs11_signer(commune: Commune) -> signers.Signer:
     raise SealNotConfigured("DOCUMENT_SEAL_SOURCE=pkcs11 is not supported yet.")
 
 
+def seal_certificate(commune: Commune) -> x509.Certificate | None:
+    """The certificate of the commune's seal (published in the trust list, so a verifier can tell that a PDF was
+    sealed by the commune its QR names), or None when the commune has no seal. Raises SealNotConfigured."""
+    source = settings.DOCUMENT_SEAL_SOURCE
+    if source == "dev":
+        return x509.load_pem_x509_certificate(dev_pki([commune]).seals[commune.slug].cert.read_bytes())
+    if source == "file":
+        return file_seal_certificate(commune)
+    if source == "pkcs11":
+        return pkcs11_seal_certificate(commune)
+    raise SealNotConfigured(f"Unknown DOCUMENT_SEAL_SOURCE {source!r}.")
+
+
+def file_seal_certificate(commune: Commune) -> x509.Certificate | None:
+    """The seal certificate of `file_signer(commune)` (hook: to be filled with the file source)."""
+    raise SealNotConfigured("DOCUMENT_SEAL_SOURCE=file is not supported yet.")
+
+
+def pkcs11_seal_certificate(commune: Commune) -> x509.Certificate | None:
+    """The seal certificate of `pkcs11_signer(commune)` (hook: to be filled with the PKCS#11 source)."""
+    raise SealNotConfigured("DOCUMENT_SEAL_SOURCE=pkcs11 is not supported yet.")
+
+
 def trust_anchors() -> list[x509.Certificate]:
     """The certificates that anchor the communes' seals."""
     if settings.DOCUMENT_SEAL_SOURCE == "dev":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
@@ -129,13 +130,35 @@ def listed_keys(*, now: datetime | None = None):
     )
 
 
+def _seal_certificates(commune: Commune) -> tuple[x509.Certificate, ...]:
+    from jamaa.documents import sealing
+
+    try:
+        certificate = sealing.seal_certificate(commune)
+    except (sealing.SealNotConfigured, OSError, ValueError):
+        # A commune whose seal cannot be loaded issues no act; its QR keys are still listed.
+        return ()
+    return (certificate,) if certificate is not None else ()
+
+
+def _seal_anchors() -> list[x509.Certificate]:
+    from jamaa.documents import sealing
+
+    try:
+        return sealing.trust_anchors()
+    except (OSError, ValueError):
+        return []
+
+
 def trust_list(*, now: datetime | None = None) -> keys.TrustList:
-    """Every active commune's listed keys, communes by code and keys by first day of use (a stable order)."""
+    """Every active commune's listed keys and seal certificate, communes by code and keys by first day of use (a
+    stable order), with the seals' trust anchors."""
     now = _now(now)
     by_commune: dict[int, list[SigningKey]] = {}
     for signing_key in listed_keys(now=now):
         by_commune.setdefault(signing_key.commune_id, []).append(signing_key)
-    communes = Commune.objects.filter(pk__in=by_commune).prefetch_related("hosts").order_by("code")
+    communes = list(Commune.objects.filter(pk__in=by_commune).prefetch_related("hosts").order_by("code"))
+    seals = {commune.pk: _seal_certificates(commune) for commune in communes}  # in dev, creates the anchor first
     return keys.TrustList.build(
         (
             keys.TrustedCommune(
@@ -152,8 +175,10 @@ def trust_list(*, now: datetime | None = None) -> keys.TrustList:
                     )
                     for k in by_commune[commune.pk]
                 ),
+                seal_certificates=seals[commune.pk],
             )
             for commune in communes
         ),
         issued_at=now,
+        seal_anchors=_seal_anchors(),
     )

@@ -34,6 +34,7 @@ class PdfCheck:
     signer: str = ""  # the seal certificate's subject (common name)
     signed_at: datetime | None = None
     reason: str = ""  # a stable code when something failed: not_pdf, unsigned, modified, untrusted, ...
+    signer_sha256: str = ""  # SHA-256 of the seal certificate (hex): compared with the commune's in the trust list
 
     @property
     def ok(self) -> bool:
@@ -108,3 +109,32 @@ def with_registry(result: Result) -> Result:
 def verify_qr(text: str, *, now: datetime | None = None) -> Result:
     """A QR text (the URL it holds) verified against this installation's trust list and registry."""
     return with_registry(verify_claims_offline(text, current_trust_list(), now=now))
+
+
+def verify_pdf_offline(data: bytes, trust: keys.TrustList, now: datetime | None = None) -> Result:
+    """A PDF checked against `trust` alone (no database): its seal (intact, nothing added after it, chaining to a
+    seal anchor, and the certificate of the commune its QR names), then the QR text it embeds.
+
+    Any seal failure makes the result invalid with the PDF's reason (`pdfcheck`), even if the QR inside is fine;
+    `no_qr` when a sound seal covers a PDF without our QR text; `seal_not_issuer` when the seal is not the own seal
+    of the commune whose key signed the QR."""
+    from jamaa.documents.pdfcheck import check_pdf
+
+    now = now or datetime.now(UTC)
+    check, qr_text = check_pdf(data, trust, now=now)
+    if not check.ok:
+        return Result(status="invalid", reason=check.reason, pdf=check, checked_at=now)
+    if not qr_text:
+        return Result(status="invalid", reason="no_qr", pdf=check, checked_at=now)
+    result = verify_claims_offline(qr_text, trust, now=now)
+    result.pdf = check
+    if result.status == "invalid":
+        return result
+    if result.issuer is None or not result.issuer.seals_with(check.signer_sha256):
+        return Result(status="invalid", reason="seal_not_issuer", pdf=check, checked_at=now)
+    return result
+
+
+def verify_pdf(data: bytes, *, now: datetime | None = None) -> Result:
+    """A PDF (an upload) verified against this installation's trust list and registry (see `verify_pdf_offline`)."""
+    return with_registry(verify_pdf_offline(data, current_trust_list(), now=now))

@@ -103,11 +103,55 @@ def test_the_trust_list_is_served_on_every_host(world, client_fixture, request):
     assert response["Content-Type"].startswith("application/json")
     assert response["Cache-Control"] == "public, max-age=300"
     data = json.loads(response.content)
-    assert list(data) == ["version", "issued_at", "communes"]
+    assert list(data) == ["version", "issued_at", "seal_anchors", "communes"]
     assert [c["code"] for c in data["communes"]] == ["SAL", "TEM"]
-    assert list(data["communes"][0]) == ["code", "name", "host", "keys"]
+    assert list(data["communes"][0]) == ["code", "name", "host", "keys", "seal_certificates"]
     assert list(data["communes"][0]["keys"][0]) == ["kid", "alg", "jwk", "valid_from", "valid_until"]
     assert "d" not in data["communes"][0]["keys"][0]["jwk"]  # never the private part
+
+
+def test_the_trust_list_publishes_the_seal_anchor_and_each_communes_own_seal_certificate(world, platform_client):
+    from cryptography import x509
+
+    from jamaa.documents import sealing
+
+    services.key_create(commune=world.sale, publish_days_before_use=0)
+    services.key_create(commune=world.temara, publish_days_before_use=0)
+    data = json.loads(platform_client.get("/.well-known/jamaa/trust-list.json").content)
+    anchors = [x509.load_pem_x509_certificate(pem.encode()) for pem in data["seal_anchors"]]
+    assert anchors == sealing.trust_anchors() and len(anchors) == 1
+    seals = {c["code"]: [x509.load_pem_x509_certificate(pem.encode()) for pem in c["seal_certificates"]]
+             for c in data["communes"]}
+    assert seals["SAL"] == [sealing.seal_certificate(world.sale)]
+    assert seals["TEM"] == [sealing.seal_certificate(world.temara)] and seals["SAL"] != seals["TEM"]
+    assert seals["SAL"][0].issuer == anchors[0].subject
+    loaded = keys.TrustList.from_json(json.dumps(data))
+    assert loaded.seal_anchors == tuple(anchors)
+    assert loaded.commune("SAL").seals_with(keys.certificate_fingerprint(seals["SAL"][0]))
+    assert not loaded.commune("SAL").seals_with(keys.certificate_fingerprint(seals["TEM"][0]))
+
+
+def test_a_trust_list_without_seal_fields_still_reads_and_a_bad_certificate_is_refused(world):
+    services.key_create(commune=world.sale, publish_days_before_use=0)
+    data = services.trust_list().to_dict()
+    del data["seal_anchors"]
+    del data["communes"][0]["seal_certificates"]
+    older = keys.TrustList.from_dict(data)
+    assert older.seal_anchors == () and older.communes[0].seal_certificates == ()
+    assert len(older.communes[0].keys) == 1
+    with pytest.raises(keys.TrustListError):
+        keys.TrustList.from_dict({**data, "seal_anchors": ["not a certificate"]})
+    with pytest.raises(keys.TrustListError):
+        keys.TrustList.from_dict({**data, "seal_anchors": "-----BEGIN CERTIFICATE-----"})
+
+
+def test_a_commune_whose_seal_is_not_configured_keeps_its_qr_keys_listed(world, settings):
+    settings.DOCUMENT_SEAL_SOURCE = "file"
+    settings.DOCUMENT_SEAL_TRUST_ANCHORS = []
+    services.key_create(commune=world.sale, publish_days_before_use=0)
+    listed = services.trust_list()
+    assert listed.seal_anchors == () and listed.communes[0].seal_certificates == ()
+    assert len(listed.communes[0].keys) == 1
 
 
 def test_the_trust_list_refuses_writes(world, platform_client):

@@ -225,6 +225,9 @@ def _render_detail(
         "is_counter": case.channel == CaseChannel.COUNTER,
     }
     context["missing_labels"] = [str(item) for item in case.return_missing or []]
+    from jamaa.documents.staff_views import case_documents_context
+
+    context.update(case_documents_context(request, case))
     handed = request.session.get(COUNTER_CODE_KEY)
     if isinstance(handed, dict) and handed.get("reference") == case.reference:
         context["tracking_code"] = request.session.pop(COUNTER_CODE_KEY)["code"]

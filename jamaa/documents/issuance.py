@@ -208,7 +208,8 @@ def payload_kid(signing_key: Any) -> bytes:
 def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
                     now: datetime | None = None) -> IssuedDocument:
     """Revoke a valid document with a reason: it verifies as revoked from now on; the case's timeline says so and
-    the citizen is told. Permission is the caller's (staff of the commune, see the views)."""
+    the citizen is told. PermissionDenied unless `actor` may act on the document's case (the rule of the case's
+    transitions: the views check it first, this is the second line of defence)."""
     reason = " ".join((reason or "").split())[:1000]
     if not reason:
         raise ValidationError({"reason": [_("Give the reason for the revocation: the holder is told.")]})
@@ -216,6 +217,7 @@ def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
 
     with transaction.atomic():
         locked = IssuedDocument.all_communes.select_for_update().get(pk=document.pk)
+        case_services._require_staff(locked.case, actor)
         if locked.state == DocumentState.REVOKED:
             raise ValidationError(_("This document is already revoked."))
         now = now or timezone.now()

@@ -113,6 +113,9 @@ if PRODUCTION and not ALLOWED_HOSTS:
 # The host that shows the national landing page; any host that is not a commune's shows it too.
 PLATFORM_HOST = env_str("PLATFORM_HOST", "localhost")
 SITE_SCHEME = env_str("SITE_SCHEME", "https" if PRODUCTION else "http")
+# The port of the links the platform writes (messages, receipts, the acts' QR codes) when it is not the scheme's
+# default: `make demo` sets it to its port, so a demo QR code opens http://sale.localhost:8000/V/….
+SITE_PORT = env_str("SITE_PORT", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export JAMAA_ENV=development
 unset DATABASE_URL
 PORT="${PORT:-8000}"
+export SITE_PORT="$PORT"  # links in messages, receipts and the acts' QR codes point at this server
 
 ensure_all
 compile_messages
@@ -20,6 +21,8 @@ stale_database_hint() {
 manage migrate --noinput -v 0 || { stale_database_hint; exit 1; }
 manage collectstatic --noinput -v 0
 manage load_demo || { stale_database_hint; exit 1; }
+say "Issued acts are sealed with a development trust anchor: var/pki/root.pem (import it into a PDF reader to
+    see the seals as trusted). Public keys of the QR codes: http://sale.localhost:$PORT/.well-known/jamaa/trust-list.json"
 
 pids=()
 stop_background() {

@@ -232,6 +232,10 @@ SALE: tuple[DemoCase, ...] = (
              counter=Counter("كريم التازي", "0661234507", SALE_AGENT)),
     DemoCase(26, R, residence("tabriquet", "حي تابريكت، شارع الجيش الملكي، رقم 5", "school"), age_days=1,
              files=(("doc__proof", "pdf", "facture-eau.pdf"),), steps=(("assign", SALE_HEAD, SALE_AGENT),)),
+    # Delivered: a sealed residence certificate in the citizen's "My documents", its QR code verifiable.
+    DemoCase(27, R, residence("bab-lamrissa", "حي سيدي موسى، زنقة المسيرة، رقم 18"), age_days=3,
+             files=(("doc__proof", "pdf", "facture-electricite.pdf"),),
+             steps=(("review", SALE_AGENT), ("approve", SALE_AGENT), ("issue_act", SALE_AGENT))),
 )
 SALE_DRAFT = (R, {"arrondissement": "bettana", "address": "حي بطانة، زنقة 7، رقم 21", "purpose": "other"})
 

@@ -85,7 +85,8 @@ class Commune(Translated):
 
     def absolute_url(self, path: str = "/") -> str:
         host = self.primary_host or settings.PLATFORM_HOST
-        return f"{settings.SITE_SCHEME}://{host}{path}"
+        port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+        return f"{settings.SITE_SCHEME}://{host}{port}{path}"
 
 
 class CommuneHost(models.Model):

@@ -28,6 +28,7 @@ from jamaa.catalog.demo import load_catalogue
 from jamaa.core import tenancy
 from jamaa.core.models import Arrondissement, Commune, CommuneHost, Department, Membership, Role, User
 from jamaa.documents.demo import load_demo_keys
+from jamaa.documents.models import IssuedDocument
 
 # The one password of every demo account (printed by `make demo`, listed in README.md).
 DEMO_PASSWORD = "Jamaa-Demo-2026"
@@ -160,6 +161,9 @@ class Command(BaseCommand):
             # Keys and seals first: the demo requests that end with an act issue it through the real service.
             load_demo_keys(communes)
             load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
+            if options["verbosity"] > 0:
+                issued = IssuedDocument.all_communes.filter(commune__in=communes.values()).count()
+                self.stdout.write(f"Documents: {issued} acts issued, sealed and verifiable (My documents)")
         if options["verbosity"] > 0 and not options["quiet_accounts"]:
             self._print_accounts()
 

@@ -128,6 +128,47 @@ def _with_requests(name: str, query: str = "") -> Callable[[Any], str]:
     return build
 
 
+def _document_page(name: str) -> Callable[[Any], str]:
+    """A page of the act issued for the citizen's submitted request (issue 4), checked once by QR code; the staff
+    and citizen pages of the request take the case's reference, the wallet's pages the document's."""
+    def build(world: Any) -> str:
+        document = getattr(world, "_a11y_document", None)
+        if document is None:
+            document = world._a11y_document = _issue_document(world)
+        if name == "wallet:mine":
+            return reverse(name)
+        reference = document.case.reference if name in ("cases:detail", "staff:detail") else document.reference
+        return reverse(name, kwargs={"reference": reference})
+    return build
+
+
+def _issue_document(world: Any) -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from jamaa.cases import services
+    from jamaa.core import tenancy
+    from jamaa.documents import issuance
+    from jamaa.documents.models import IssuedDocument
+
+    def issue() -> Any:
+        # On its own thread: sealing (pyHanko) starts an asyncio loop, and Playwright's keeps one on this thread.
+        try:
+            case = _requests(world).submitted
+            with tenancy.scope(world.sale):
+                for move in ("start_review", "approve", "issue_act"):
+                    case = services.case_transition(case=case, name=move, actor=world.agent_sale, by_staff=True)
+                document = IssuedDocument.objects.select_related("case").get(case=case)
+                issuance.record_event(document, "verified", channel="qr")
+            return document
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(issue).result()
+
+
 def _adoption_edit(world: Any) -> str:
     from jamaa.catalog.models import CommuneProcedure
 
@@ -189,7 +230,23 @@ PAGES = [
     PageCase("counter request", "agent", _named("staff:counter")),
     PageCase("overview with cases", "leadership", _with_requests("backoffice:overview")),
     PageCase("API tokens", "citizen", _named("api_tokens")),
+    # Issue 4: the citizen's wallet and the staff's view of an issued document.
+    PageCase("my documents", "citizen", _document_page("wallet:mine")),
+    PageCase("document", "citizen", _document_page("wallet:detail")),
+    PageCase("document QR code", "citizen", _document_page("wallet:qr")),
+    PageCase("request with its document", "citizen", _document_page("cases:detail")),
+    PageCase("case with its document (staff)", "agent", _document_page("staff:detail")),
+    # Issue 4: checking a document (the result page is the one the QR's /V/ address shows, tested in documents).
+    PageCase("check a document", "anonymous", _named("verify:index")),
+    PageCase("verified document", "anonymous", lambda world: _verified_act(world)),
+    PageCase("document not authentic", "anonymous", _named("verify:by_code", payload_text="NOTADOCUMENT")),
 ]
+
+
+def _verified_act(world: Any) -> str:
+    from jamaa.documents.tests.verify_helpers import issue_on_a_thread, result_path
+
+    return result_path(issue_on_a_thread(world))
 
 
 # The outermost elements sticking out of the viewport, as selectors with their parent's. An element inside a box that

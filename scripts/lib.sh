@@ -131,7 +131,7 @@ ensure_postgres_running() {
 
 # Everything both commands need.
 ensure_all() {
-  ensure_system_packages gettext chromium fonts-noto-core poppler-utils libnss3-tools "$@"
+  ensure_system_packages gettext chromium fonts-noto-core poppler-utils libnss3-tools softhsm2 "$@"
   ensure_venv
 }
 

@@ -145,7 +145,10 @@ def document_issue(*, case: Case, actor: User | None, now: datetime | None = Non
         raise IssueError(_("The commune has no key to sign acts with yet. Ask the platform operator to create "
                            "one (manage.py rotate_signing_key)."))
     try:
-        private_key = services.load_private_key(signing_key)
+        sign = services.signer_for(signing_key)
+    except services.SigningKeyUnavailable as exc:
+        raise IssueError(_("The commune's QR signing key cannot be used: %(error)s") % {"error": exc}) from exc
+    try:
         signer = sealing.seal_signer(commune)
     except (sealing.SealNotConfigured, NotImplementedError, OSError, ValueError) as exc:
         raise IssueError(_("The commune's seal cannot be used: %(error)s") % {"error": exc}) from exc
@@ -157,7 +160,10 @@ def document_issue(*, case: Case, actor: User | None, now: datetime | None = Non
     expires_at = kinds.expiry(case, spec, now)
     claims = payload.Claims(issuer=commune.code, kind=spec.code, reference=reference, holder=holder,
                             issued_at=now, expires_at=expires_at, facts=facts)
-    signed = payload.sign_payload(claims, private_key=private_key, kid=payload_kid(signing_key))
+    try:
+        signed = payload.sign_payload_with(claims, signer=sign, kid=payload_kid(signing_key))
+    except services.SigningKeyUnavailable as exc:
+        raise IssueError(_("The commune's QR signing key cannot be used: %(error)s") % {"error": exc}) from exc
     qr_url = payload.encode_url(_origin(commune), signed)
     act = {
         "version": 1,

@@ -27,15 +27,16 @@ import base64
 import binascii
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import cbor2
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cwt import COSE, COSEKey, CWTError
 
 from jamaa.documents.keys import TrustedCommune, TrustedKey, TrustList, public_jwk
@@ -212,6 +213,45 @@ def sign_payload(claims: Claims, *, private_key: ec.EllipticCurvePrivateKey, kid
     return COSE.new().encode(
         body, _signing_key(private_key, kid), protected={HEADER_ALG: ALG_ES256, HEADER_KID: kid}, unprotected={}
     )
+
+
+RawSigner = Callable[[bytes], bytes]
+"""Signs bytes with ECDSA P-256 over their SHA-256 and returns the raw signature r||s (64 bytes, the COSE form).
+
+What a key that cannot be exported offers (a PKCS#11 token); `local_signer` makes one from a key in memory."""
+
+ES256_SIGNATURE_BYTES = 64
+
+
+def raw_ecdsa_signature(der: bytes) -> bytes:
+    """A DER ECDSA signature (what `cryptography` returns) as COSE's raw r||s, each 32 bytes for P-256."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def local_signer(private_key: ec.EllipticCurvePrivateKey) -> RawSigner:
+    """A RawSigner for a P-256 key held in memory."""
+    if not isinstance(private_key.curve, ec.SECP256R1):
+        raise ValueError("ES256 needs a P-256 key")
+
+    def sign(data: bytes) -> bytes:
+        return raw_ecdsa_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
+
+    return sign
+
+
+def sign_payload_with(claims: Claims, *, signer: RawSigner, kid: bytes) -> bytes:
+    """The claims as a tagged COSE_Sign1 (ES256), signed by `signer`: the same structure as `sign_payload`
+    (protected header `{alg: ES256, kid}`, empty unprotected header, the claims as payload), built by hand so that
+    the key itself is never needed. RFC 9052 section 4.4: the signature covers the CBOR of
+    `["Signature1", protected header bytes, external_aad (empty), payload]`."""
+    body = cbor2.dumps(claims.to_cbor_map())
+    protected = cbor2.dumps({HEADER_ALG: ALG_ES256, HEADER_KID: kid})
+    to_be_signed = cbor2.dumps(["Signature1", protected, b"", body])
+    signature = signer(to_be_signed)
+    if not isinstance(signature, bytes) or len(signature) != ES256_SIGNATURE_BYTES:
+        raise ValueError("an ES256 signer must return the raw 64-byte signature r||s")
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, body, signature]))
 
 
 def encode_url(base_url: str, signed: bytes) -> str:

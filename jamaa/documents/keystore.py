@@ -178,6 +178,7 @@ def _pkcs11() -> Any:
 
 
 def _close(token: _Token) -> None:
+    token.generation += 1  # what was found in this session is forgotten (see `_remember`)
     if token.session is not None:
         try:
             token.session.close()
@@ -302,12 +303,37 @@ def certificate_on_token(config: TokenConfig, label: str) -> x509.Certificate | 
         raise KeyUnavailable(f"The certificate labelled {label!r} on {config.describe()} cannot be read.") from None
 
 
+# What was found on a token, by (module, token, session generation, what, label): a later session finds it again.
+# Each lookup costs a round trip to the token (a millisecond on SoftHSM, more on a network HSM). A key replaced
+# under the same label while the session lives goes unnoticed here, but not by the callers: `services.signer_for`
+# checks every QR signature against the published key, and the seal's signer matched its certificate when made.
+_found: dict[tuple[str, str, int, str, str], Any] = {}
+_found_lock = threading.Lock()
+
+
+def _remember(config: TokenConfig, generation: int, what: str, label: str, find: Callable[[], Any]) -> Any:
+    """`find()`'s result, kept for this session of the token (the caller holds the token's lock)."""
+    key = (*config.key, generation, what, label)
+    with _found_lock:
+        if key in _found:
+            return _found[key]
+        for old in [k for k in _found if k[:2] == config.key and k[2] != generation]:
+            del _found[old]
+    value = find()
+    with _found_lock:
+        _found[key] = value
+    return value
+
+
 def ec_public_key(config: TokenConfig, label: str) -> ec.EllipticCurvePublicKey:
     """The P-256 public key of the key pair labelled `label` on the token (its public key object)."""
     pkcs11 = _pkcs11()
     from pkcs11.util.ec import encode_ec_public_key
 
-    def read(session: Any, _generation: int) -> bytes:
+    def read(session: Any, generation: int) -> bytes:
+        return _remember(config, generation, "public", label, lambda: read_now(session))
+
+    def read_now(session: Any) -> bytes:
         obj = find_object(session, pkcs11.ObjectClass.PUBLIC_KEY, label, config=config, what="public key")
         if obj is None:
             raise KeyUnavailable(f"No public key labelled {label!r} on {config.describe()}: the key pair needs "
@@ -329,10 +355,14 @@ def ecdsa_sign_sha256(config: TokenConfig, label: str, data: bytes) -> bytes:
     pkcs11 = _pkcs11()
     digest = hashlib.sha256(data).digest()
 
-    def sign(session: Any, _generation: int) -> bytes:
+    def find(session: Any) -> Any:
         key = find_object(session, pkcs11.ObjectClass.PRIVATE_KEY, label, config=config, what="private key")
         if key is None:
             raise KeyUnavailable(f"No private key labelled {label!r} on {config.describe()}.")
+        return key
+
+    def sign(session: Any, generation: int) -> bytes:
+        key = _remember(config, generation, "private", label, lambda: find(session))
         return bytes(key.sign(digest, mechanism=pkcs11.Mechanism.ECDSA))
 
     return with_session(config, sign)
@@ -355,3 +385,4 @@ def clear_caches() -> None:
     _load_private_key.cache_clear()
     _load_certificates.cache_clear()
     reset()
+    _found.clear()

@@ -356,6 +356,17 @@ def test_a_qr_key_removed_from_the_token_refuses_the_act(on_token, issue_act, wo
     assert "No public key labelled 'qr-doomed'" in message
 
 
+def test_a_qr_key_replaced_on_the_token_under_its_label_is_not_used(on_token, issue_act, world) -> None:
+    generate_qr_key(on_token.module, "qr-swapped")
+    use_key(world, source="pkcs11", key_path="qr-swapped")
+    delete_objects(on_token.module, "qr-swapped")
+    generate_qr_key(on_token.module, "qr-swapped")  # same label, another key: the trust list does not know it
+    try:
+        assert "is no longer the key" in assert_refused(issue_act, "QR signing key cannot be used")
+    finally:
+        delete_objects(on_token.module, "qr-swapped")
+
+
 @pytest.mark.parametrize(("setting", "value", "match"), [
     ("DOCUMENT_SEAL_PKCS11_TOKEN", "no-such-token", "No token labelled 'no-such-token'"),
     ("DOCUMENT_SEAL_PKCS11_MODULE", "/nonexistent/libpkcs11.so", "cannot be loaded"),

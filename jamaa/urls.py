@@ -10,6 +10,7 @@ from jamaa.documents import views as document_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(".well-known/jamaa/trust-list.json", document_views.trust_list_json, name="trust_list"),
+    path("V/", include("jamaa.documents.qr_urls")),  # what a document's QR opens; language from cookie/browser
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("commune-logo/<slug:slug>", core_views.commune_logo, name="commune_logo"),
     path("api/v1/", include("jamaa.api.urls")),

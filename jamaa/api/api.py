@@ -106,3 +106,4 @@ def get_department(request: HttpRequest, department_id: int) -> Department:
 api.add_router("", catalog.router)
 api.add_router("", auth.router)
 api.add_router("", cases.router)
+api.add_router("", "jamaa.api.documents.router")  # verifying a document (public, limited per address)

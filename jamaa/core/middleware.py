@@ -18,7 +18,7 @@ logger = logging.getLogger("jamaa.request")
 
 # Paths outside the translated page tree: no language redirect, no commune-page assumptions.
 UNTRANSLATED_PREFIXES = ("/api/", "/healthz", "/static/", "/media/", "/admin/", "/i18n/", "/.well-known/",
-                         "/commune-logo", "/favicon.ico", "/robots.txt")
+                         "/commune-logo", "/favicon.ico", "/robots.txt", "/V/")
 
 
 def resolve_commune(host: str) -> Commune | None:

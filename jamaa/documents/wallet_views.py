@@ -34,7 +34,6 @@ from jamaa.documents.models import DocumentEvent, DocumentEventKind, IssuedDocum
 
 PAGE_SIZE = 20
 HISTORY_SHOWN = 100
-MAX_ID = 2**63 - 1
 
 
 # --- what a document shows ------------------------------------------------------------------------------------
@@ -122,7 +121,7 @@ def pdf_response(document: IssuedDocument) -> HttpResponse:
 
 
 def _cursor(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and int(value) <= MAX_ID else None
+    return int(value) if value and len(value) < 19 and value.isascii() and value.isdigit() else None
 
 
 @never_cache

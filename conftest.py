@@ -148,6 +148,18 @@ def sale_scope(world):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_trust_list():
+    """The trust list is cached for a minute and the cache cleared on commit, which never comes inside a test's
+    transaction: each test starts without a cached list (keys of an earlier test's database are gone)."""
+    from django.core.cache import cache
+
+    from jamaa.documents.verification import TRUST_LIST_CACHE_KEY
+
+    cache.delete(TRUST_LIST_CACHE_KEY)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _empty_sms_outbox():
     """Every test starts with no SMS sent (as Django empties mail.outbox for e-mail)."""
     from jamaa.notifications.backends import MemorySmsBackend

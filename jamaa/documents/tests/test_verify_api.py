@@ -102,6 +102,7 @@ def test_an_expired_act(act, client, monkeypatch):
     (lambda url: "HTTPS://SALE.EXAMPLE.MA/V/NOTBASE32!!", "malformed"),
     (lambda url: "", "malformed"),
     (lambda url: "x" * 7000, "malformed"),
+    (lambda url: url[:40] + "\x00" + url[40:], "malformed"),
 ])
 def test_a_forged_or_garbled_code_is_invalid_and_states_nothing(forge, reason, act, client):
     body = post_qr(client, forge(act.qr_url)).json()
@@ -119,7 +120,7 @@ def test_an_act_of_temara_verifies_through_sales_host(issue_act, client):
 
 
 @pytest.mark.parametrize("body", [
-    {}, {"qr": 12}, {"qr": None}, {"qr": "x" * 9000}, {"qr": "abc\x00"}, [], "text",
+    {}, {"qr": 12}, {"qr": None}, {"qr": "x" * 9000}, [], "text",
 ])
 def test_bad_input_is_a_422_with_errors_by_field(body, world, client):
     response = client.post(VERIFY, json.dumps(body), content_type="application/json")

@@ -102,9 +102,10 @@ def appended_pdf(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def issue_residence_certificate(world: Any, *, commune: str = "sale") -> Any:
-    """Issue a residence certificate through the real services (submit, review, approve, issue) for the world's
-    citizen of `commune`; returns the IssuedDocument. Needs the `procedures` fixture's catalogue."""
+def issue_residence_certificate(world: Any, *, commune: str = "sale", citizen: Any = None) -> Any:
+    """Issue a residence certificate through the real services (submit, review, approve, issue) for `citizen` (by
+    default the world's citizen of `commune`); returns the IssuedDocument. Needs the `procedures` fixture's
+    catalogue."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from jamaa.cases import services
@@ -115,7 +116,7 @@ def issue_residence_certificate(world: Any, *, commune: str = "sale") -> Any:
 
     target = world.sale if commune == "sale" else world.temara
     agent = world.agent_sale if commune == "sale" else world.agent_temara
-    citizen = world.citizen_sale if commune == "sale" else world.citizen_temara
+    citizen = citizen or (world.citizen_sale if commune == "sale" else world.citizen_temara)
     pdf = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
            b"trailer<</Root 1 0 R>>\n%%EOF\n")
     with tenancy.scope(target):
@@ -139,7 +140,7 @@ def result_path(document: Any) -> str:
     return reverse("verify:by_code", kwargs={"payload_text": qr_path(document).rsplit("/", 1)[1]})
 
 
-def issue_on_a_thread(world: Any, *, commune: str = "sale") -> Any:
+def issue_on_a_thread(world: Any, *, commune: str = "sale", citizen: Any = None) -> Any:
     """`issue_residence_certificate` on a thread of its own: sealing (pyHanko) runs an asyncio loop, and a browser
     test's thread already has Playwright's."""
     from concurrent.futures import ThreadPoolExecutor
@@ -148,7 +149,7 @@ def issue_on_a_thread(world: Any, *, commune: str = "sale") -> Any:
 
     def issue() -> Any:
         try:
-            return issue_residence_certificate(world, commune=commune)
+            return issue_residence_certificate(world, commune=commune, citizen=citizen)
         finally:
             connection.close()
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -119,11 +119,12 @@ def verification_out(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _prepare(request: HttpRequest) -> Status[dict[str, Any]] | None:
+def _prepare(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]] | None:
     """The caller's language; a 429 when this address asked too often."""
     translation.activate(translation.get_language_from_request(request, check_path=False))
     limit = int(getattr(settings, "DOCUMENT_VERIFY_API_LIMIT", throttle.API_LIMIT))
     if not throttle.allow(request, "api", limit):
+        response["Retry-After"] = str(throttle.WINDOW_SECONDS)
         return Status(429, {"detail": _("Too many verifications from this address. Wait %(minutes)d minutes, "
                                         "then try again.") % {"minutes": throttle.wait_minutes()}})
     return None
@@ -136,11 +137,12 @@ def _answer(request: HttpRequest, result: verification.Result) -> dict[str, Any]
 
 
 @router.post("/verify", response={200: VerificationOut, **VERIFY_ERRORS}, summary="Verify a document's QR code")
-def verify_qr(request: HttpRequest, body: VerifyQrIn) -> Status[dict[str, Any]] | dict[str, Any]:
+def verify_qr(request: HttpRequest, body: VerifyQrIn,
+              response: HttpResponse) -> Status[dict[str, Any]] | dict[str, Any]:
     """Check the text of a document's QR code: its signature against the platform's trust list, then the issuing
     commune's registry (revoked, expired). A text that is not a document's code is answered 200 with status
     `invalid` and reason `malformed`."""
-    refused = _prepare(request)
+    refused = _prepare(request, response)
     if refused is not None:
         return refused
     return _answer(request, verification.verify_qr("".join(body.qr.split())))
@@ -148,11 +150,11 @@ def verify_qr(request: HttpRequest, body: VerifyQrIn) -> Status[dict[str, Any]] 
 
 @router.post("/verify/pdf", response={200: VerificationOut, **VERIFY_ERRORS}, summary="Verify a document's PDF",
              openapi_extra={"requestBody": PDF_BODY})
-def verify_pdf(request: HttpRequest) -> Status[dict[str, Any]] | dict[str, Any]:
+def verify_pdf(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]] | dict[str, Any]:
     """Check a PDF sent as multipart/form-data (field `file`): the commune's seal (intact, covering the whole file,
     trusted), then the signed code it embeds and the registry. A file that is not a PDF (whatever its name) is
     answered 200 with status `invalid` and reason `not_pdf` (an empty file too)."""
-    refused = _prepare(request)
+    refused = _prepare(request, response)
     if refused is not None:
         return refused
     too_large = _("The file is larger than %(size)d MB.") % {"size": MAX_PDF_MEGABYTES}

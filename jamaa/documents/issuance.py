@@ -89,7 +89,8 @@ def display_data(*, commune: Commune, spec: kinds.KindSpec, case: Case, referenc
     def title(code: str) -> str:
         if spec.title_from_procedure and procedure is not None:
             return getattr(procedure, f"name_{code}", "") or procedure.name_fr
-        return str(spec.title)
+        with translation.override(code):
+            return str(spec.title)
 
     names = {"ar": commune.name_ar, "fr": commune.name_fr}
     rows: list[dict[str, Any]] = [

@@ -106,13 +106,16 @@ def by_code(request: HttpRequest, payload_text: str) -> HttpResponse:
 
 def _index(request: HttpRequest, *, qr_form: QrTextForm | None = None, pdf_form: PdfUploadForm | None = None,
            throttled: bool = False, status: int = 200) -> HttpResponse:
-    return render(request, "documents/verify/index.html", {
+    response = render(request, "documents/verify/index.html", {
         "qr_form": qr_form or QrTextForm(),
         "pdf_form": pdf_form or PdfUploadForm(),
         "throttled": _("Too many verifications from your connection. Wait %(minutes)d minutes, then try again.")
         % {"minutes": throttle.wait_minutes()} if throttled else "",
         "max_pdf_megabytes": MAX_PDF_MEGABYTES,
     }, status=status)
+    if throttled:
+        response["Retry-After"] = str(throttle.WINDOW_SECONDS)
+    return response
 
 
 def _page_limit() -> int:

@@ -73,7 +73,7 @@ def test_tamazight_is_written_in_tifinagh():
         if entry.obsolete or not entry.translated() or entry.msgid_plural:
             continue
         text = re.sub(r"%\(\w+\)[sd]|\{\w+\}|<[^>]+>|&\w+;|\S+@\S+|https?://\S+|Jamaa|CIN|SMS|TOTP|E\.164"
-                      r"|FreeOTP|Aegis|Google|Microsoft|Authenticator|PDF|JPEG|PNG|JSON|API|MAD|Bearer|Authorization"
+                      r"|FreeOTP|Aegis|Google|Microsoft|Authenticator|PDF|JPEG|PNG|JSON|API|MAD|PKCS|Bearer|Authorization"
                       # Quoted words, glosses in brackets and tokens such as application/json or Idempotency-Key
                       # are technical names (form-definition keys, HTTP), the same in every language.
                       r"|“[^”]*”|«[^»]*»|`[^`]*`|\([^)]*\)|\S*[/-]\S*|\btrue\b|\bfalse\b|multipart", "",

@@ -12,6 +12,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from conftest import host_client, login_staff
 from jamaa.core.models import AuditEvent
@@ -27,6 +29,15 @@ REASON = "Adresse erronée : le justificatif ne correspond pas."
 def text_of(response: Any) -> str:
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def says(response: Any, msgid: str, **params: Any) -> bool:
+    """Whether the page shows `msgid` (with `params`) in the page's own language (its <html lang>)."""
+    match = re.search(r'<html lang="([\w-]+)"', response.content.decode())
+    language = match.group(1) if match else "ar"
+    with translation.override(language):
+        text = gettext(msgid) % params if params else gettext(msgid)
+    return " ".join(text.split()) in text_of(response)
 
 
 def staff(user: Any, host: str = "sale.localhost") -> Client:
@@ -66,8 +77,10 @@ def test_the_case_page_lists_the_documents_with_counts_download_and_a_revoke_for
     assert response.status_code == 200
     html = response.content.decode()
     section = html[html.index('id="case-documents"'):]
-    assert document.reference in section and "Valid" in section
-    assert re.search(r"Verifications</dt><dd><bdi>2</bdi>", section)
+    with translation.override("ar"):  # the agent's pages are in Arabic
+        valid, verifications = gettext("Valid"), gettext("Verifications")
+    assert document.reference in section and valid in section
+    assert re.search(rf"{re.escape(verifications)}</dt><dd><bdi>2</bdi>", section)
     assert download_url(document) in section and revoke_url(document) in section
     assert 'name="reason"' in section
 
@@ -116,13 +129,14 @@ def test_an_agent_revokes_after_confirming_and_everyone_sees_it(document: Any, w
 
     assert asking.status_code == 200, "a confirmation step first"
     assert state_of(document) == DocumentState.VALID
-    assert "Are you sure?" in text_of(asking) and REASON in asking.content.decode().replace("&#x27;", "'")
+    assert says(asking, "Are you sure?") and REASON in asking.content.decode().replace("&#x27;", "'")
     assert 'name="confirm"' in asking.content.decode()
 
     done = agent.post(revoke_url(document), {"reason": REASON, "confirm": "True"})
 
     assert done.status_code == 302 and done["Location"] == case_url(document)
-    assert "is revoked" in text_of(agent.get(done["Location"]))
+    assert says(agent.get(done["Location"]), "Document %(reference)s is revoked. The holder is told.",
+                reference=document.reference)
     revoked = IssuedDocument.all_communes.get(pk=document.pk)
     assert revoked.state == DocumentState.REVOKED and revoked.revocation_reason == REASON
     assert revoked.revoked_by == world.agent_sale and revoked.revoked_at is not None
@@ -139,8 +153,8 @@ def test_an_agent_revokes_after_confirming_and_everyone_sees_it(document: Any, w
     assert "Adresse erronée" in text_of(holder.get(reverse("wallet:detail",
                                                            kwargs={"reference": document.reference})))
     # The case page now says revoked, with no form.
-    page = agent.get(case_url(document)).content.decode()
-    assert "Revoked" in page and revoke_url(document) not in page
+    case_page = agent.get(case_url(document))
+    assert says(case_page, "Revoked") and revoke_url(document) not in case_page.content.decode()
     assert AuditEvent.all_communes.filter(action="documents.revoked", target_id=str(document.pk)).count() == 1
 
 
@@ -155,7 +169,7 @@ def test_a_second_revocation_is_refused(document: Any, world: Any) -> None:
 
     again = agent.post(revoke_url(document), {"reason": "Encore", "confirm": "True"}, follow=True)
 
-    assert "already revoked" in text_of(again)
+    assert says(again, "This document is already revoked.")
     assert IssuedDocument.all_communes.get(pk=document.pk).revocation_reason == REASON
     assert DocumentEvent.all_communes.filter(document=document, kind=DocumentEventKind.REVOKED).count() == 1
     assert OutboundMessage.objects.filter(template="document_revoked").count() == 1
@@ -169,7 +183,7 @@ def test_an_empty_reason_is_refused(document: Any, world: Any, reason: str) -> N
     for data in ({"reason": reason}, {"reason": reason, "confirm": "True"}):
         response = agent.post(revoke_url(document), data, follow=True)
         assert response.status_code == 200
-        assert "Give the reason for the revocation" in text_of(response)
+        assert says(response, "Give the reason for the revocation: the holder is told.")
     assert state_of(document) == DocumentState.VALID
     with pytest.raises(ValidationError):
         issuance.document_revoke(document=document, actor=world.agent_sale, reason=reason)

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from jamaa.api.api import api
 from jamaa.documents import issuance
-from jamaa.documents.models import DocumentEvent
+from jamaa.documents.models import DocumentEvent, IssuedDocument
 from jamaa.documents.tests.conftest import ADDRESS_AR, CIN, HOLDER_AR
 from jamaa.documents.tests.verify_helpers import later_clock, tampered_pdf, tampered_qr, unknown_key_qr
 
@@ -47,6 +47,12 @@ def post_qr(client: Client, text: Any, **extra: Any) -> Any:
 
 def post_pdf(client: Client, data: bytes, name: str = "act.pdf") -> Any:
     return client.post(VERIFY_PDF, {"file": SimpleUploadedFile(name, data, content_type="application/pdf")})
+
+
+def test_an_authentic_act_missing_from_the_registry_says_so(act, client):
+    IssuedDocument.all_communes.filter(pk=act.pk).delete()
+    body = post_qr(client, act.qr_url).json()
+    assert body["status"] == "valid" and body["registry"] == {"checked": True, "found": False, "revoked_at": None}
 
 
 def test_a_valid_act_answers_what_it_states(act, client):
@@ -171,6 +177,8 @@ def test_too_many_requests_from_one_address_get_a_429(act, client, settings):
     assert post_pdf(client, b"hello").status_code == 200
     response = post_qr(client, act.qr_url)
     assert response.status_code == 429 and set(response.json()) == {"detail"}
+    assert response["Retry-After"] == "600"
+    assert post_pdf(client, b"hello").status_code == 429
     assert Client(HTTP_HOST="sale.localhost", REMOTE_ADDR="10.9.8.7").post(
         VERIFY, json.dumps({"qr": act.qr_url}), content_type="application/json").status_code == 200
 

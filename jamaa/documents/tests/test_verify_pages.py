@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from conftest import host_client, login_staff
 from jamaa.documents import issuance
-from jamaa.documents.models import DocumentEvent
+from jamaa.documents.models import DocumentEvent, IssuedDocument
 from jamaa.documents.tests.conftest import ADDRESS_AR, CIN, HOLDER_AR
 from jamaa.documents.tests.verify_helpers import (
     appended_pdf,
@@ -197,6 +197,15 @@ def test_the_qr_page_answers_on_the_platforms_own_host_too(act, platform_client)
     assert response.status_code == 200 and status_of(response) == "valid"
 
 
+def test_an_authentic_act_missing_from_the_registry_is_flagged(act, sale_client):
+    IssuedDocument.all_communes.filter(pk=act.pk).delete()
+    response = sale_client.get(qr_path(act))
+    assert status_of(response) == "valid"
+    notice = tag_text("ar", "This document is not in the registry. Its electronic signature is genuine, but the "
+                            "commune has no record of it: contact the commune before accepting it.")
+    assert notice in response.content.decode()
+
+
 # --- who is logged as having verified ----------------------------------------------------------------------------
 
 
@@ -356,7 +365,7 @@ def test_too_many_verifications_from_one_address_get_a_clear_429(act, sale_clien
         assert sale_client.post(VERIFY + "code/", {"qr": act.qr_url}).status_code == 200
     assert sale_client.post(VERIFY + "file/", {"pdf": upload(b"hello")}).status_code == 200
     response = sale_client.post(VERIFY_FR + "code/", {"qr": act.qr_url})
-    assert response.status_code == 429
+    assert response.status_code == 429 and response["Retry-After"] == "600"
     with translation.override("fr"):
         message = escape(translation.gettext("Too many verifications from your connection. Wait %(minutes)d "
                                              "minutes, then try again.") % {"minutes": 10})

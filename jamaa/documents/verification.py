@@ -88,20 +88,23 @@ def verify_claims_offline(text: str, trust: keys.TrustList, *, now: datetime | N
 
 
 def with_registry(result: Result) -> Result:
-    """`result` completed with the registry: the issuing commune and the document's status (revoked wins)."""
+    """`result` completed with the registry: the issuing commune and the document's status (revoked wins).
+
+    One query when the document is in the registry (the hot path: every counter scanning an act), two otherwise;
+    no ORDER BY, the pair (commune, reference) being unique."""
     if result.claims is None or result.issuer is None:
         return result
-    commune = Commune.objects.filter(code=result.issuer.code).first()
-    result.commune = commune
     result.registry_checked = True
-    if commune is None:
+    document = next(iter(
+        IssuedDocument.all_communes.select_related("commune")
+        .filter(commune__code=result.issuer.code, reference=result.claims.reference).order_by()[:1]
+    ), None)
+    if document is None:
+        result.commune = next(iter(Commune.objects.filter(code=result.issuer.code).order_by()[:1]), None)
         return result
-    document = (
-        IssuedDocument.all_communes.filter(commune=commune, reference=result.claims.reference)
-        .select_related("commune").first()
-    )
+    result.commune = document.commune
     result.document = document
-    if document is not None and document.is_revoked:
+    if document.is_revoked:
         result.status = "revoked"
     return result
 

@@ -291,6 +291,10 @@ DOCUMENT_SEAL_DIR = Path(env_str("DOCUMENT_SEAL_DIR", str(VAR_DIR / "seal")))
 DOCUMENT_SEAL_KEY_PASSWORD = env_secret("DOCUMENT_SEAL_KEY_PASSWORD")
 # PEM files of the certificates that anchor the seals (published in the trust list for PDF verification).
 DOCUMENT_SEAL_TRUST_ANCHORS = env_list("DOCUMENT_SEAL_TRUST_ANCHORS", [])
+# Verifications per client address in 10 minutes: the /verify/ forms and the JSON API (the QR page /V/ is not
+# limited: counters scan all day, and a check is cheap).
+DOCUMENT_VERIFY_PAGE_LIMIT = env_int("DOCUMENT_VERIFY_PAGE_LIMIT", 60)
+DOCUMENT_VERIFY_API_LIMIT = env_int("DOCUMENT_VERIFY_API_LIMIT", 300)
 DOCUMENT_SEAL_PKCS11_MODULE = env_str("DOCUMENT_SEAL_PKCS11_MODULE", "")
 DOCUMENT_SEAL_PKCS11_TOKEN = env_str("DOCUMENT_SEAL_PKCS11_TOKEN", "")
 DOCUMENT_SEAL_PKCS11_PIN = env_secret("DOCUMENT_SEAL_PKCS11_PIN")

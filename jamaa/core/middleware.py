@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import quote
@@ -83,6 +84,15 @@ class SessionExpiryMiddleware:
         return self.get_response(request)
 
 
+# A document's QR URL carries its signed payload, readable by anyone: the holder's name, CIN and address. The log
+# keeps that it was a verification, not what was verified.
+_PAYLOAD_PATH = re.compile(r"^(/(?:[a-z]{2,3}/)?(?:V|verify)/)[A-Za-z2-7]{16,}/?$")
+
+
+def _loggable_path(path: str) -> str:
+    return _PAYLOAD_PATH.sub(r"\1…", path)
+
+
 class RequestLogMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -94,11 +104,12 @@ class RequestLogMiddleware:
             return response
         user = getattr(request, "user", None)
         commune = getattr(request, "commune", None)
+        path = _loggable_path(request.path_info)
         logger.info(
-            "%s %s %s", request.method, request.path_info, response.status_code,
+            "%s %s %s", request.method, path, response.status_code,
             extra={
                 "method": request.method,
-                "path": request.path_info,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "commune": commune.slug if commune else None,

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jamaa.cases.models import Case, CaseState
 from jamaa.cases.workflow import TransitionNotAllowed
@@ -35,6 +35,13 @@ from jamaa.documents import keys, keystore, payload, sealing, services, verifica
 from jamaa.documents.models import IssuedDocument, SigningKey
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _operator_language():
+    """The refusals are read in English, the language of the operator's part of each message."""
+    with translation.override("en"):
+        yield
 
 PIN = "4827-1593"
 SO_PIN = "9182-7364"

@@ -70,10 +70,20 @@ def current_trust_list() -> keys.TrustList:
 
     cached = cache.get(TRUST_LIST_CACHE_KEY)
     if isinstance(cached, str):
-        return keys.TrustList.from_json(cached)
+        # Parsing the list (keys, PEM certificates) costs more than the signature check: keep the parsed list of
+        # the cached text, reused as long as the cache holds the same text.
+        parsed = _parsed.get(cached)
+        if parsed is None:
+            parsed = keys.TrustList.from_json(cached)
+            _parsed.clear()
+            _parsed[cached] = parsed
+        return parsed
     current = trust_list()
     cache.set(TRUST_LIST_CACHE_KEY, current.to_json(), TRUST_LIST_CACHE_SECONDS)
     return current
+
+
+_parsed: dict[str, keys.TrustList] = {}
 
 
 def verify_claims_offline(text: str, trust: keys.TrustList, *, now: datetime | None = None) -> Result:

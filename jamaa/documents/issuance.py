@@ -151,7 +151,7 @@ def document_issue(*, case: Case, actor: User | None, now: datetime | None = Non
         raise IssueError(_("The commune's QR signing key cannot be used: %(error)s") % {"error": exc}) from exc
     try:
         signer = sealing.seal_signer(commune)
-    except (sealing.SealNotConfigured, NotImplementedError, OSError, ValueError) as exc:
+    except (sealing.SealNotConfigured, OSError, ValueError) as exc:
         raise IssueError(_("The commune's seal cannot be used: %(error)s") % {"error": exc}) from exc
     holder = (case.applicant_name or (case.citizen.full_name if case.citizen else "")).strip()
     if not holder:

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "jamaa.catalog",
     "jamaa.cases",
     "jamaa.documents",
+    "jamaa.complaints",
     "jamaa.api",
 ]
 
@@ -295,6 +296,25 @@ DOCUMENT_SEAL_TRUST_ANCHORS = env_list("DOCUMENT_SEAL_TRUST_ANCHORS", [])
 # limited: counters scan all day, and a check is cheap).
 DOCUMENT_VERIFY_PAGE_LIMIT = env_int("DOCUMENT_VERIFY_PAGE_LIMIT", 60)
 DOCUMENT_VERIFY_API_LIMIT = env_int("DOCUMENT_VERIFY_API_LIMIT", 300)
+
+# Complaints (Decree 2-17-265): acknowledgement and answer in calendar days (a deadline on a non-working day moves to
+# the next working day); reminders and escalation in working days before the target and the legal date.
+COMPLAINT_ACK_DAYS = env_int("COMPLAINT_ACK_DAYS", 15)
+COMPLAINT_ANSWER_DAYS = env_int("COMPLAINT_ANSWER_DAYS", 60)
+COMPLAINT_REMIND_BEFORE_TARGET = env_int("COMPLAINT_REMIND_BEFORE_TARGET", 2)
+COMPLAINT_ESCALATE_BEFORE_LEGAL = env_int("COMPLAINT_ESCALATE_BEFORE_LEGAL", 10)
+# Days after the answer without the citizen reopening before the complaint closes by itself.
+COMPLAINT_AUTO_CLOSE_DAYS = env_int("COMPLAINT_AUTO_CLOSE_DAYS", 15)
+COMPLAINT_DUPLICATE_RADIUS_M = env_int("COMPLAINT_DUPLICATE_RADIUS_M", 50)
+COMPLAINT_MAX_PHOTOS = env_int("COMPLAINT_MAX_PHOTOS", 3)
+COMPLAINT_MAX_TEXT = env_int("COMPLAINT_MAX_TEXT", 4000)
+# Complaints filed without an account, per client address and per phone number or e-mail, per hour.
+COMPLAINT_ANONYMOUS_PER_IP_HOUR = env_int("COMPLAINT_ANONYMOUS_PER_IP_HOUR", 10)
+COMPLAINT_PER_CONTACT_HOUR = env_int("COMPLAINT_PER_CONTACT_HOUR", 5)
+# The map's background tiles (OpenStreetMap by default; the citizen's browser loads them). Empty: a map without
+# background (the pin, the outline and the reports still work), as in the tests, which must not reach the internet.
+COMPLAINT_MAP_TILE_URL = env_str("COMPLAINT_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+COMPLAINT_MAP_ATTRIBUTION = env_str("COMPLAINT_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
 DOCUMENT_SEAL_PKCS11_MODULE = env_str("DOCUMENT_SEAL_PKCS11_MODULE", "")
 DOCUMENT_SEAL_PKCS11_TOKEN = env_str("DOCUMENT_SEAL_PKCS11_TOKEN", "")
 DOCUMENT_SEAL_PKCS11_PIN = env_secret("DOCUMENT_SEAL_PKCS11_PIN")
@@ -345,12 +365,19 @@ if PRODUCTION and SMS_BACKEND == "jamaa.notifications.backends.HttpSmsBackend" a
 # The page that lists sent messages (to read verification codes) exists only in development.
 DEV_OUTBOX_PAGE = env_bool("DEV_OUTBOX_PAGE", DEBUG)
 
+def _tile_origin(url: str) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme in ("http", "https") and parts.netloc else []
+
+
 # Security headers and Content Security Policy (nonces for the few inline scripts and styles).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *_tile_origin(COMPLAINT_MAP_TILE_URL)],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],

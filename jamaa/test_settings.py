@@ -31,3 +31,6 @@ if "PRIVATE_MEDIA_ROOT" not in os.environ:
     from pathlib import Path as _Path
 
     PRIVATE_MEDIA_ROOT = _Path(_tempfile.gettempdir()) / f"jamaa-test-private-{os.getpid()}"
+
+# No map background in the tests: nothing may reach the internet (the pin, the outline and the reports still work).
+COMPLAINT_MAP_TILE_URL = ""

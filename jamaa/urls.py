@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("commune-logo/<slug:slug>", core_views.commune_logo, name="commune_logo"),
     path("api/v1/", include("jamaa.api.urls")),
+    path("open311/v2/", include("jamaa.complaints.open311_urls")),
     path("admin/", admin.site.urls),
 ]
 
@@ -31,6 +32,9 @@ urlpatterns += i18n_patterns(
     path("backoffice/documents/", include("jamaa.documents.staff_urls")),
     path("verify/", include("jamaa.documents.verify_urls")),
     path("documents/", include("jamaa.documents.wallet_urls")),
+    path("complaints/", include("jamaa.complaints.filing_urls")),
+    path("complaints/", include("jamaa.complaints.public_urls")),
+    path("backoffice/complaints/", include("jamaa.complaints.staff_urls")),
     path("backoffice/procedures/", include("jamaa.catalog.backoffice_urls")),
     path("backoffice/", include("jamaa.core.backoffice.urls")),
     path("dev/outbox/", include("jamaa.notifications.urls")),

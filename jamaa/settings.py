@@ -311,6 +311,8 @@ COMPLAINT_MAX_TEXT = env_int("COMPLAINT_MAX_TEXT", 4000)
 # Complaints filed without an account, per client address and per phone number or e-mail, per hour.
 COMPLAINT_ANONYMOUS_PER_IP_HOUR = env_int("COMPLAINT_ANONYMOUS_PER_IP_HOUR", 10)
 COMPLAINT_PER_CONTACT_HOUR = env_int("COMPLAINT_PER_CONTACT_HOUR", 5)
+# Open311 requests an application may POST per API key and hour (429 beyond).
+COMPLAINT_OPEN311_POSTS_PER_HOUR = env_int("COMPLAINT_OPEN311_POSTS_PER_HOUR", 300)
 # The map's background tiles (OpenStreetMap by default; the citizen's browser loads them). Empty: a map without
 # background (the pin, the outline and the reports still work), as in the tests, which must not reach the internet.
 COMPLAINT_MAP_TILE_URL = env_str("COMPLAINT_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -18,8 +18,8 @@ from jamaa.core.models import Commune, CommuneHost
 logger = logging.getLogger("jamaa.request")
 
 # Paths outside the translated page tree: no language redirect, no commune-page assumptions.
-UNTRANSLATED_PREFIXES = ("/api/", "/healthz", "/static/", "/media/", "/admin/", "/i18n/", "/.well-known/",
-                         "/commune-logo", "/favicon.ico", "/robots.txt", "/V/")
+UNTRANSLATED_PREFIXES = ("/api/", "/open311/", "/healthz", "/static/", "/media/", "/admin/", "/i18n/",
+                         "/.well-known/", "/commune-logo", "/favicon.ico", "/robots.txt", "/V/")
 
 
 def resolve_commune(host: str) -> Commune | None:

@@ -58,6 +58,8 @@ CHANGESET = "2026-11-27T00:00:00Z"
 # The spec's defaults for GET requests: the last 90 days, at most 1000 requests.
 DEFAULT_SPAN = timedelta(days=90)
 MAX_REQUESTS = 1000
+# Dates a search may name (far enough from the calendar's ends for the 90 days and the time zones).
+YEARS = (1900, 2999)
 RATE_WINDOW_SECONDS = 60 * 60
 MAX_ATTRIBUTE_NAME = 60
 
@@ -137,7 +139,7 @@ def _dispatch(view: View, methods: Iterable[str], request: HttpRequest, fmt: str
     commune: Commune | None = getattr(request, "commune", None)
     if commune is None:
         return fmt_.errors(fmt, 404, [_("No commune answers at this address.")])
-    jurisdiction = _params(request).get("jurisdiction_id", "")
+    jurisdiction = _params(request).get("jurisdiction_id") or request.GET.get("jurisdiction_id", "")
     if jurisdiction and not _is_our_jurisdiction(commune, jurisdiction):
         return fmt_.errors(fmt, 400, [_("jurisdiction_id: this endpoint serves only the commune of %(commune)s "
                                         "(jurisdiction_id %(slug)s).") % {"commune": commune.name,
@@ -342,10 +344,11 @@ def _requests_query(params: Mapping[str, str], now: datetime) -> Any:
     start_raw, end_raw = params.get("start_date", ""), params.get("end_date", "")
     start = _moment("start_date", start_raw) if start_raw else None
     end = _moment("end_date", end_raw) if end_raw else None
-    if start is None and end is None:
-        end, start = now, now - DEFAULT_SPAN
-    elif start is None:
-        assert end is not None
+    if any(m is not None and not (YEARS[0] <= m.year <= YEARS[1]) for m in (start, end)):
+        raise BadParameter(_("start_date, end_date: give dates between the years %(first)d and %(last)d.")
+                           % {"first": YEARS[0], "last": YEARS[1]})
+    if start is None:
+        end = end or now
         start = end - DEFAULT_SPAN
     elif end is None:
         end = start + DEFAULT_SPAN
@@ -376,9 +379,8 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @open311_view("GET")
 def request_detail(request: HttpRequest, commune: Commune, fmt: str, service_request_id: str) -> HttpResponse:
-    query = _requests_query({"service_request_id": service_request_id}, timezone.now()) \
-        if "," not in service_request_id else None
-    if query is None or not query.exists():
+    query = _requests_query({"service_request_id": service_request_id}, timezone.now())
+    if not query.exists():
         return fmt_.errors(fmt, 404, [_("service_request_id %(id)s: no public request has this id.")
                                       % {"id": service_request_id[:24]}])
     return _list(request, fmt, query)
@@ -461,7 +463,7 @@ def _created(fmt: str, complaint: Complaint) -> HttpResponse:
 
 def _post_request(request: HttpRequest, commune: Commune, fmt: str) -> HttpResponse:
     params = request.POST
-    key = open311_key_check(commune, params.get("api_key", ""))
+    key = open311_key_check(commune, params.get("api_key") or request.GET.get("api_key", ""))
     if key is None:
         return fmt_.errors(fmt, 403, [_("api_key: missing, unknown or revoked. Ask the commune for a key.")])
     if not _rate_allows(key):

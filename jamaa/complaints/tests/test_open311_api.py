@@ -398,6 +398,40 @@ def test_posts_are_limited_per_key_with_429(cworld: Any, sale_client: Any, setti
         assert Complaint.all_communes.count() == 3
 
 
+def test_a_photo_sent_as_media_is_kept_and_a_file_that_is_no_photo_is_400(cworld: Any, sale_client: Any) -> None:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    key = sale_key(cworld)
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 8), "blue").save(buffer, "JPEG")
+    photo = SimpleUploadedFile("hole.jpg", buffer.getvalue(), "image/jpeg")
+    assert post(sale_client, **good_report(key, cworld, media=photo)).status_code == 200
+    with tenancy.unscoped():
+        stored = Complaint.all_communes.get().photos.get()
+    assert (stored.width, stored.height) == (16, 8)
+    text = SimpleUploadedFile("notes.txt", b"just text", "text/plain")
+    assert_error(post(sale_client, **good_report(key, cworld, media=text)), 400, "media: ")
+    with tenancy.unscoped():
+        assert Complaint.all_communes.count() == 1
+
+
+def test_the_key_and_jurisdiction_may_also_come_in_the_query_string(cworld: Any, sale_client: Any) -> None:
+    key = sale_key(cworld)
+    data = good_report(key, cworld)
+    del data["api_key"]
+    assert sale_client.post(f"{BASE}/requests.json?api_key={key}", data).status_code == 200
+    assert_error(sale_client.post(f"{BASE}/requests.json?api_key={key}&jurisdiction_id=temara", data), 400)
+
+
+def test_head_answers_like_get_without_a_body(cworld: Any, sale_client: Any) -> None:
+    response = sale_client.head(f"{BASE}/services.xml")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
+    assert response.content == b""
+
+
 def test_posting_needs_no_csrf_token_and_other_methods_are_405(cworld: Any) -> None:
     from django.test import Client
 
@@ -548,6 +582,9 @@ def test_requests_are_filtered_by_ids_code_status_and_dates(cworld: Any, sale_cl
     ({"end_date": "2026-13-45T99:00:00Z"}, "end_date"),
     ({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "end_date"),
     ({"start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "90"),
+    ({"end_date": "0001-01-01T00:00:00+01:00"}, "1900"),
+    ({"start_date": "9999-12-31"}, "2999"),
+    ({"start_date": "2026-02-30"}, "start_date"),
 ])
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_bad_filters_are_400(cworld: Any, sale_client: Any, params: dict[str, str], fragment: str, fmt: str) -> None:

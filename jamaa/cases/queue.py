@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from jamaa.cases.models import Case, CaseQuerySet, CaseState
+from jamaa.cases.models import Case, CaseKind, CaseQuerySet, CaseState
 from jamaa.cases.selectors import staff_cases
 from jamaa.core import calendar
 from jamaa.core.models import Commune, Membership, User
@@ -160,7 +160,8 @@ def filtered_cases(
 ) -> CaseQuerySet:
     """The member's cases matching the filters (unordered, not paged); `with_states=False` leaves the state
     filter to the caller (see `filter_states`)."""
-    qs = staff_cases(membership)
+    # The e-service requests only: complaints have their own list (/backoffice/complaints/).
+    qs = staff_cases(membership).filter(kind=CaseKind.SERVICE_REQUEST)
     if with_states:
         qs = qs.filter(state__in=filter_states(filters))
     if filters.department_id is not None:

@@ -28,6 +28,7 @@ from jamaa.cases.models import (
     Case,
     CaseChannel,
     CaseEvent,
+    CaseKind,
     CaseMessage,
     CaseState,
     EventKind,
@@ -247,7 +248,10 @@ def _render_detail(
 @require_GET
 @staff_required()
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _render_detail(request, get_case_for_staff(request, reference))
+    case = get_case_for_staff(request, reference)
+    if case.kind == CaseKind.COMPLAINT:
+        return redirect("complaints_staff:detail", reference=case.reference)  # a complaint has its own page
+    return _render_detail(request, case)
 
 
 def _to_detail(case: Case) -> HttpResponse:

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jamaa.cases import selectors, services
 from jamaa.cases.forms import CompletionForm, MessageForm, RatingForm, TrackForm, WithdrawForm, normalise_reference
-from jamaa.cases.models import Attachment, Case, CaseEvent, CaseMessage, CaseState, EventKind
+from jamaa.cases.models import Attachment, Case, CaseEvent, CaseKind, CaseMessage, CaseState, EventKind
 from jamaa.cases.workflow import RUNNING_STATES, Actor, TransitionNotAllowed, available
 from jamaa.catalog import formdef
 from jamaa.catalog.models import Channel, CommuneProcedure, Procedure, deadline_label
@@ -378,6 +378,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     page = list(cases[:MINE_PAGE_SIZE + 1])
     older = page[MINE_PAGE_SIZE - 1].pk if len(page) > MINE_PAGE_SIZE else None
     page = page[:MINE_PAGE_SIZE]
+    from jamaa.complaints.selectors import complaint_summaries
+
+    complaints = complaint_summaries(page)  # a complaint has no procedure: its category and its own states
     drafts: list[Case] = []
     if before is None:
         drafts = list(
@@ -387,7 +390,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/mine.html", {
         "drafts": drafts,
         "rows": [{"case": case, "tone": STATE_TONES.get(case.state, "neutral"), "next": next_step(case),
-                  "running": case.state in RUNNING_STATES} for case in page],
+                  "running": case.state in RUNNING_STATES, "complaint": complaints.get(case.pk)} for case in page],
         "older": older,
         "is_first_page": before is None,
         "newest": before is not None,
@@ -432,7 +435,10 @@ def _render_detail(request: HttpRequest, case: Case, *, message_form: MessageFor
 @never_cache
 @login_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _render_detail(request, selectors.get_case_for_citizen(request, reference))
+    case = selectors.get_case_for_citizen(request, reference)
+    if case.kind == CaseKind.COMPLAINT:
+        return redirect("reports:detail", reference=case.reference)
+    return _render_detail(request, case)
 
 
 @never_cache
@@ -678,6 +684,8 @@ def tracked(request: HttpRequest, reference: str) -> HttpResponse:
     case = Case.objects.submitted().select_related("procedure__procedure").filter(reference=reference).first()
     if case is None:
         raise Http404
+    if case.kind == CaseKind.COMPLAINT:
+        return redirect("reports:detail", reference=case.reference)
     return render(request, "cases/tracked.html", {
         "case": case,
         "procedure": case.procedure.procedure if case.procedure else None,

@@ -2,7 +2,7 @@
 # The work is done by the scripts in scripts/ (they install what is missing: system packages, .venv, dependencies).
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint messages totp clean-demo venv bench bench-documents
+.PHONY: help demo test lint messages totp clean-demo venv bench bench-documents bench-complaints
 
 PYTHON := .venv/bin/python
 # Each recipe line runs in bash with the shared helpers loaded.
@@ -17,6 +17,7 @@ help:
 	@echo "make clean-demo  delete the demo database and files under var/ (keeps .venv)"
 	@echo "make bench       load 100,000 cases into var/bench/ (first time) and measure the list pages (bench/README.md)"
 	@echo "make bench-documents  time act issuance and measure verification against a bare view (bench/README.md)"
+	@echo "make bench-complaints  anonymous report filing and the public map's data (200,000 reports) against a bare view"
 
 demo:
 	@scripts/demo.sh
@@ -52,6 +53,11 @@ bench: venv
 bench-documents: venv
 	@$(WITH_LIB) compile_messages
 	$(PYTHON) bench/documents.py $(BENCH_ARGS)
+
+# Not part of `make test`: anonymous filing and the map's data endpoint with 200,000 reports, against a bare view.
+bench-complaints: venv
+	@$(WITH_LIB) compile_messages
+	$(PYTHON) bench/complaints.py $(BENCH_ARGS)
 
 clean-demo:
 	rm -f var/jamaa.sqlite3 var/jamaa.sqlite3-wal var/jamaa.sqlite3-shm

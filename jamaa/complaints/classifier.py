@@ -52,13 +52,14 @@ FLOOR = 0.1
 # A text with fewer of its n-grams known to the model than this is not recognised at all (keyboard mashing,
 # "bonjour"): no suggestion rather than noise.
 MIN_COVERAGE = 0.25
-# Distinct character n-grams a model keeps (the most frequent): bounds its size (about 4 bytes × categories each).
-MAX_FEATURES = 100_000
+# Character n-grams of past complaints a model keeps (the most frequent), besides those of the seeds: bounds its
+# size (about 4 bytes × categories each, plus the n-gram itself) in the database and in each process's memory.
+MAX_FEATURES = 50_000
 # Seeds: a category's own names, descriptions and keywords count fully, its parent's (shared with its siblings) less.
 SEED_WEIGHT = 1.0
 PARENT_SEED_WEIGHT = 0.5
 # Models kept in memory per process (one per commune that was asked, plus seed models).
-CACHE_SIZE = 32
+CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _features_text(text: str) -> str:
 # --- samples ------------------------------------------------------------------------------------------------------
 
 
-def _leaves(commune: Commune) -> list[Category]:
+def active_leaves(commune: Commune) -> list[Category]:
     """The commune's categories a complaint can be filed in now (active, without active sub-categories)."""
     return list(Category.all_communes.filter(commune=commune).active().leaves().select_related("parent"))
 
@@ -169,24 +170,34 @@ def complaint_samples(commune: Commune, leaves: Iterable[Category], *, now: date
 # --- the model ----------------------------------------------------------------------------------------------------
 
 
-def fit(samples: Samples) -> Pipeline | None:
+def fit(seeds: Samples, past: Samples | None = None) -> Pipeline | None:
     """A fitted pipeline (features → logistic regression, classes = category ids), or None with fewer than two
-    categories to tell apart."""
+    categories to tell apart. The n-grams kept are the most frequent ones of the past complaints plus every n-gram of
+    the seeds, so a category nobody has filed in yet still has its own."""
+    samples = seeds + past if past is not None else seeds
     if len(set(samples.labels)) < 2:
         return None
     import numpy
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_limits
 
-    # Character n-grams inside word boundaries carry the words too ("zbel" → " zbel "), and whole-word features
-    # added nothing measurable on the seeds while letting short function words ("ما", "f") weigh.
+    # Character n-grams inside word boundaries carry the words too ("zbel" → " zbel "); whole-word features added
+    # nothing measurable on the seeds while letting short function words ("ما", "f") weigh.
+    options: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False}
+    vocabulary = None
+    if past is not None and len(past):
+        frequent = CountVectorizer(**options, max_features=MAX_FEATURES).fit(past.texts).vocabulary_
+        analyzer = CountVectorizer(**options).build_analyzer()
+        vocabulary = sorted(set(frequent).union(*(analyzer(text) for text in seeds.texts)))
     pipeline = Pipeline([
-        ("features", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False, sublinear_tf=True,
-                                     max_features=MAX_FEATURES, dtype=numpy.float32)),
+        ("features", TfidfVectorizer(**options, vocabulary=vocabulary, sublinear_tf=True, dtype=numpy.float32)),
         ("model", LogisticRegression(C=10.0, max_iter=500)),
     ])
-    pipeline.fit(samples.texts, samples.labels, model__sample_weight=samples.weights)
+    # One thread: the problem is small, and threads fighting over busy cores made a 0.5 s fit take 10 s.
+    with threadpool_limits(limits=1):
+        pipeline.fit(samples.texts, samples.labels, model__sample_weight=samples.weights)
     model = pipeline.named_steps["model"]
     model.coef_ = model.coef_.astype(numpy.float32)  # half the memory and the stored size, same ranking
     return pipeline
@@ -303,7 +314,7 @@ def suggest(commune: Commune, text: str, *, kind: str | None = None, limit: int 
     features = _features_text(text)
     if sum(ch.isalnum() for ch in features) < MIN_LETTERS:
         return []
-    leaves = _leaves(commune)
+    leaves = active_leaves(commune)
     allowed = {c.pk: c for c in leaves if kind is None or c.kind == kind}
     if not allowed:
         return []
@@ -324,9 +335,9 @@ def train(commune: Commune, *, now: datetime | None = None) -> ClassifierModel |
     """Train the commune's model on its categories and past complaints and store it (replacing the previous one).
     None when the commune has fewer than two categories to choose from (then no model is kept)."""
     now = now or timezone.now()
-    leaves = _leaves(commune)
+    leaves = active_leaves(commune)
     past = complaint_samples(commune, leaves, now=now)
-    pipeline = fit(seed_samples(leaves) + past)
+    pipeline = fit(seed_samples(leaves), past)
     if pipeline is None:
         ClassifierModel.all_communes.filter(commune=commune).delete()
         return None
@@ -356,7 +367,7 @@ class Evaluation:
 def evaluate(commune: Commune, *, holdout: float = 0.2, seed: int = 0, now: datetime | None = None) -> Evaluation:
     """Train without a random share of the commune's past complaints and count how often their category comes
     first, or among the first three. Stores nothing."""
-    leaves = _leaves(commune)
+    leaves = active_leaves(commune)
     seeds = seed_samples(leaves)
     past = complaint_samples(commune, leaves, now=now)
     order = list(range(len(past)))
@@ -365,7 +376,7 @@ def evaluate(commune: Commune, *, holdout: float = 0.2, seed: int = 0, now: date
     held, kept = set(order[:tested]), order[tested:]
     train_part = Samples([past.texts[i] for i in kept], [past.labels[i] for i in kept], [1.0] * len(kept))
     started = time.perf_counter()
-    pipeline = fit(seeds + train_part)
+    pipeline = fit(seeds, train_part)
     seconds = time.perf_counter() - started
     top1 = top3 = 0
     if pipeline is not None and held:

@@ -24,11 +24,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -36,6 +37,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from jamaa.catalog.formdef import tr_label
 from jamaa.complaints import geo
 from jamaa.complaints import open311_format as fmt_
 from jamaa.complaints.models import (
@@ -62,6 +64,7 @@ MAX_REQUESTS = 1000
 YEARS = (1900, 2999)
 RATE_WINDOW_SECONDS = 60 * 60
 MAX_ATTRIBUTE_NAME = 60
+EMAIL_MAX = 254
 
 View = Callable[..., HttpResponse]
 
@@ -91,6 +94,30 @@ def _language(request: HttpRequest) -> str:
     return min(ranked)[2] if ranked else settings.LANGUAGE_CODE
 
 
+def _without_nul(params: QueryDict) -> QueryDict:
+    if not any("\x00" in k or any("\x00" in v for v in params.getlist(k)) for k in params):
+        return params
+    clean = QueryDict(mutable=True)
+    for name in params:
+        clean.setlist(name.replace("\x00", ""), [v.replace("\x00", "") for v in params.getlist(name)])
+    clean._mutable = False
+    return clean
+
+
+def _read_parameters(request: HttpRequest) -> bool:
+    """Parse the query and the body once, without NUL characters (PostgreSQL refuses them in text); True when the
+    body cannot be parsed (broken multipart, too many fields, too big)."""
+    request.GET = _without_nul(request.GET)
+    if request.method != "POST":
+        return False
+    try:
+        request.POST = _without_nul(request.POST)
+        request.FILES  # noqa: B018 - parsed with POST; touched so a broken upload is caught here
+    except (MultiPartParserError, SuspiciousOperation):
+        return True
+    return False
+
+
 def _params(request: HttpRequest) -> QueryDict:
     return request.POST if request.method == "POST" else request.GET
 
@@ -110,9 +137,14 @@ def open311_view(*methods: str) -> Callable[[View], View]:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, fmt: str = "json", **kwargs: Any) -> HttpResponse:
+            unreadable = _read_parameters(request)
             language = _language(request)
             with translation.override(language):
-                response = _dispatch(view, methods, request, fmt, args, kwargs)
+                if unreadable:
+                    response = fmt_.errors(fmt, 400, [_("The request body cannot be read: send the fields "
+                                                        "form-encoded (or multipart with a photo).")])
+                else:
+                    response = _dispatch(view, methods, request, fmt, args, kwargs)
             return _headers(response, language)
 
         return wrapper
@@ -206,8 +238,6 @@ def _service(code: str) -> Category | None:
 
 
 def _attribute(spec: Mapping[str, Any], order: int, language: str) -> dict[str, Any]:
-    from jamaa.catalog.formdef import tr_label
-
     kind = spec.get("type")
     attribute: dict[str, Any] = {
         "variable": True,
@@ -255,7 +285,7 @@ def _photo_url_maker(request: HttpRequest) -> Callable[[Complaint, str], str] | 
             return reverse("reports:photo", kwargs={"reference": reference, "token": token})
 
     try:
-        path("X", "0")
+        path("SAL-2026-000001", "0" * 32)  # the shape of a reference and of an attachment token
     except NoReverseMatch:
         return None
     return lambda complaint, token: request.build_absolute_uri(path(complaint.reference, token))
@@ -489,6 +519,8 @@ def _post_request(request: HttpRequest, commune: Commune, fmt: str) -> HttpRespo
     email = params.get("email", "").strip()
     if email:
         try:
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
             validate_email(email)
             local, _sep, domain = email.rpartition("@")
             email = f"{local}@{domain.lower()}"
@@ -537,6 +569,7 @@ def requests(request: HttpRequest, commune: Commune, fmt: str) -> HttpResponse:
 @csrf_exempt
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Any other address under /open311/v2/ (a format other than .json and .xml, a resource the spec has not)."""
+    _read_parameters(request)
     language = _language(request)
     with translation.override(language):
         response = fmt_.errors("xml" if path.endswith(".xml") else "json", 404,

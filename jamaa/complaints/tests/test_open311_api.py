@@ -426,6 +426,41 @@ def test_the_key_and_jurisdiction_may_also_come_in_the_query_string(cworld: Any,
     assert_error(sale_client.post(f"{BASE}/requests.json?api_key={key}&jurisdiction_id=temara", data), 400)
 
 
+def test_odd_input_gets_an_answer_never_a_server_error(cworld: Any, sale_client: Any) -> None:
+    key = sale_key(cworld)
+    nul = "\x00"
+    # NUL characters (PostgreSQL refuses them in text) are dropped wherever they are.
+    filed = post(sale_client, **good_report(key, cworld, description=f"Trou{nul} profond", address_string=f"Rue{nul} 5",
+                                            first_name=f"A{nul}", **{f"attribute[size{nul}]": f"large{nul}"}))
+    assert filed.status_code == 200, filed.content
+    with tenancy.unscoped():
+        complaint = Complaint.all_communes.select_related("case").get()
+    assert complaint.description == "Trou profond" and complaint.answers == {"size": "large"}
+    for params in ({"service_code": nul}, {"service_request_id": f"SAL{nul}"}, {"jurisdiction_id": nul},
+                   {"status": nul}, {"start_date": nul}, {"locale": nul}):
+        assert get(sale_client, "requests.json", **params).status_code in (200, 400)
+    assert_error(post(sale_client, **good_report(key, cworld, email="a" * 250 + "@example.ma")), 400, "email")
+    assert_error(post(sale_client, **good_report(key, cworld, jurisdiction_id=f"x{nul}")), 400, "jurisdiction_id")
+    # Repeated and list-shaped attributes, long names, many of them.
+    many = {f"attribute[{'x' * 300}{i}]": "v" for i in range(50)}
+    listed = post(sale_client, **good_report(key, cworld, **many, **{"attribute[size][]": ["small", "large"]}))
+    assert_error(listed, 400, "attribute[size]")
+    assert post(sale_client, **good_report(key, cworld, **{"attribute[danger]": ["yes", "no"]})).status_code == 200
+    long_text = post(sale_client, **good_report(key, cworld, description="x" * 50_000))
+    assert_error(long_text, 400, "description")
+    # A body that is not what it claims to be.
+    broken = sale_client.generic("POST", f"{BASE}/requests.json", b"--nope\r\nbroken",
+                                 content_type="multipart/form-data; boundary=")
+    assert_error(broken, 400)
+    unrelated = sale_client.generic("POST", f"{BASE}/requests.xml", b"--zzz\r\nbroken",
+                                    content_type="multipart/form-data; boundary=zzz")
+    assert_error(unrelated, 403, "api_key")  # read as no field at all
+    broken_404 = sale_client.generic("POST", f"{BASE}/nope.json", b"--nope", content_type="multipart/form-data")
+    assert broken_404.status_code in (400, 404)
+    assert get(sale_client, "requests.json", headers={"Accept-Language": "fr;q=nan, ar;q=x, ;;;,"}).status_code \
+        == 200
+
+
 def test_head_answers_like_get_without_a_body(cworld: Any, sale_client: Any) -> None:
     response = sale_client.head(f"{BASE}/services.xml")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
@@ -605,25 +640,28 @@ def test_the_list_costs_the_same_queries_for_one_or_many_reports(cworld: Any, sa
     assert len(again.captured_queries) == len(one.captured_queries)
 
 
-def test_a_photo_is_linked_only_where_the_public_pages_serve_it(cworld: Any, sale_client: Any) -> None:
+def test_a_public_photo_is_linked_by_its_public_address(cworld: Any, sale_client: Any) -> None:
     import io
 
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.urls import NoReverseMatch, reverse
     from PIL import Image
 
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
     report = file_report(cworld, photos=[SimpleUploadedFile("p.png", buffer.getvalue(), "image/png")])
-    (item,) = body(get(sale_client, "requests.json"))
     with tenancy.unscoped():
-        token = report.photos.get().attachment.token
-    try:
-        path = reverse("reports:photo", kwargs={"reference": report.reference, "token": token})
-    except NoReverseMatch:
-        assert item["media_url"] is None
-    else:
-        assert item["media_url"] == f"http://sale.localhost{path}"
+        photo = report.photos.get()
+    (item,) = body(get(sale_client, "requests.json", locale="fr"))
+    assert item["media_url"] == (f"http://sale.localhost/complaints/{report.reference}/photos/"
+                                 f"{photo.attachment.token}/")
+    image = sale_client.get(item["media_url"].removeprefix("http://sale.localhost"))
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    root = body(get(sale_client, f"requests/{report.reference}.xml"))
+    assert root.findtext("request/media_url") == item["media_url"]
+    # Staff hid the photo (a face, a plate): no link any more.
+    with tenancy.unscoped():
+        type(photo).all_communes.filter(pk=photo.pk).update(is_public=False)
+    assert body(get(sale_client, "requests.json"))[0]["media_url"] is None
 
 
 # --- tokens ---------------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ def url(name: str, language: str = "ar", **kwargs: Any) -> str:
 
 def text_of(response: Any) -> str:
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    page = re.sub(r"</?(?:bdi|a|strong|em|b|i|span|time|code)\b[^>]*>", "", page)  # inline: no space added
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
@@ -42,8 +43,9 @@ def tr(msgid: str, language: str = "ar", **params: Any) -> str:
 
 def says(response: Any, msgid: str, language: str | None = None, **params: Any) -> bool:
     """Whether the page (or fragment) shows `msgid` in its own language (<html lang>, else the one given, else
-    Arabic)."""
-    return tr(msgid, language or page_language(response), **params) in text_of(response)
+    Arabic); markup inside the message (<bdi>, links) is compared as text."""
+    expected = htmllib.unescape(re.sub(r"<[^>]+>", "", tr(msgid, language or page_language(response), **params)))
+    return " ".join(expected.split()) in text_of(response)
 
 
 def hidden(response: Any, name: str) -> str:
@@ -95,10 +97,10 @@ def open_form(client: Any, kind: str = "report", language: str = "ar", **query: 
     return response, hidden(response, "submission_key")
 
 
-def report_data(cworld: Any, key: str, code: str = "dechets-non-collectes", point: tuple[float, float] | None = None,
-                **extra: Any) -> dict[str, Any]:
+def report_data(cworld: Any, key: str, category_code: str = "dechets-non-collectes",
+                point: tuple[float, float] | None = None, **extra: Any) -> dict[str, Any]:
     """What the report form posts once the pin is set (questions seen, no nearby report to confirm)."""
-    category = cworld.category(code)
+    category = cworld.category(category_code)
     lat, lon = point or cworld.sale_point
     return {
         "submission_key": key, "description": "Les ordures ne sont pas ramassées depuis une semaine.",
@@ -107,8 +109,9 @@ def report_data(cworld: Any, key: str, code: str = "dechets-non-collectes", poin
     }
 
 
-def grievance_data(cworld: Any, key: str, code: str = "administration-delai", **extra: Any) -> dict[str, Any]:
-    category = cworld.category(code)
+def grievance_data(cworld: Any, key: str, category_code: str = "administration-delai", **extra: Any
+                   ) -> dict[str, Any]:
+    category = cworld.category(category_code)
     return {
         "submission_key": key, "description": "Ma demande de certificat attend depuis trois mois.",
         "category": str(category.pk), "questions_for": str(category.pk), "action": "submit", **extra,

@@ -135,14 +135,14 @@ def test_a_double_click_files_one_complaint(cworld: Any, visitor: Any) -> None:
 def test_the_category_questions_are_answered_and_kept(cworld: Any, citizen: Any) -> None:
     _page, key = open_form(citizen, category=cworld.category("voirie-nid-de-poule").pk)
     citizen.post(url("complaints:new", kind="report"), report_data(
-        cworld, key, code="voirie-nid-de-poule", q__size="large", q__danger="yes"))
+        cworld, key, category_code="voirie-nid-de-poule", q__size="large", q__danger="yes"))
     [complaint] = complaints()
     assert complaint.answers == {"size": "large", "danger": True}
 
 
 def test_without_javascript_a_category_with_questions_asks_them_before_filing(cworld: Any, citizen: Any) -> None:
     _page, key = open_form(citizen)
-    data = report_data(cworld, key, code="voirie-nid-de-poule", questions_for="")
+    data = report_data(cworld, key, category_code="voirie-nid-de-poule", questions_for="")
     step = citizen.post(url("complaints:new", kind="report"), data)
     assert step.status_code == 200
     assert complaints() == []
@@ -301,7 +301,7 @@ def test_nearby_reports_seen_while_typing_need_no_second_confirmation(cworld: An
 def test_bad_input_comes_back_next_to_its_field_with_what_was_typed(cworld: Any, citizen: Any, change: dict[str, str],
                                                                    field: str, message: str) -> None:
     _page, key = open_form(citizen)
-    data = report_data(cworld, key, code="voirie-nid-de-poule", address="", **change)
+    data = report_data(cworld, key, category_code="voirie-nid-de-poule", address="", **change)
     response = citizen.post(url("complaints:new", kind="report"), data)
     assert response.status_code == 400
     assert complaints() == []

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when `normalize`, the features or the stored payload change: a stored model of another format is ignored
 # (the commune gets the seed model until it is trained again).
-FORMAT = 1
+FORMAT = 2
 # The most recent past complaints a model learns from.
 MAX_COMPLAINTS = 20_000
 # Fewer letters than this (after normalization) is no text to classify yet.
@@ -96,9 +96,37 @@ def normalize(text: str) -> str:
     return " ".join(_REPEATS.sub(r"\1\1", text).split())
 
 
+# The consonant skeleton of a word in capitals, the same from either script: Darija is written in Arabic letters or in
+# Latin letters and digits ("الحفرة", "l7efra", "lhofra" → "LHFR"). Vowels and the letters that often stand for them
+# (ا و ي, a e i o u y w) are left out, as the Arabic script leaves out short vowels.
+_SKELETON_DIGRAPHS = (("ch", "C"), ("sh", "C"), ("kh", "X"), ("gh", "G"))
+_SKELETON = str.maketrans({
+    "ب": "B", "ت": "T", "ث": "T", "ج": "J", "ح": "H", "خ": "X", "د": "D", "ذ": "D", "ر": "R", "ز": "Z", "س": "S",
+    "ش": "C", "ص": "S", "ض": "D", "ط": "T", "ظ": "D", "ع": "E", "غ": "G", "ف": "F", "ق": "Q", "ك": "K", "ل": "L",
+    "م": "M", "ن": "N", "ه": "H", "ڭ": "G", "ڤ": "F",
+    "b": "B", "c": "K", "d": "D", "f": "F", "g": "G", "h": "H", "j": "J", "k": "K", "l": "L", "m": "M", "n": "N",
+    "p": "B", "q": "Q", "r": "R", "s": "S", "t": "T", "v": "F", "x": "KS", "z": "Z",
+    "3": "E", "5": "X", "7": "H", "8": "G", "9": "Q",
+    **{vowel: None for vowel in "ايوaeiouyw2"},
+})
+_DOUBLED = re.compile(r"([A-Z])\1+")
+
+
+def _skeleton(word: str) -> str:
+    if word.endswith("ه") and len(word) > 2:  # the feminine ending (ة), "a" in Latin script
+        word = word[:-1]
+    for digraph, letter in _SKELETON_DIGRAPHS:
+        word = word.replace(digraph, letter)
+    word = _DOUBLED.sub(r"\1", word.translate(_SKELETON))
+    return word if word.isascii() and word.isupper() else ""
+
+
 def _features_text(text: str) -> str:
-    """What the model reads: the normalized text without numbers standing alone (house numbers, dates)."""
-    return " ".join(word for word in normalize(text[:MAX_CHARS]).split() if not word.isdigit())
+    """What the model reads: the normalized text without numbers standing alone (house numbers, dates), followed by
+    the words' consonant skeletons (capitals, which the normalized text never has)."""
+    words = [word for word in normalize(text[:MAX_CHARS]).split() if not word.isdigit()]
+    skeletons = [skeleton for skeleton in map(_skeleton, words) if len(skeleton) >= 2]
+    return " ".join(words + skeletons)
 
 
 # --- samples ------------------------------------------------------------------------------------------------------

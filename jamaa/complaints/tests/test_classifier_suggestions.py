@@ -47,6 +47,12 @@ def test_normalize_keeps_arabizi_digits_inside_words() -> None:
     assert classifier.normalize("Kayn wa7ed L7EFRA f triq, 3la 9bal!") == "kayn wa7ed l7efra f triq 3la 9bal"
 
 
+def test_darija_in_either_script_shares_its_consonant_skeleton() -> None:
+    for text in ("الحفرة", "l7efra", "lhofra"):
+        assert classifier._features_text(text).split()[-1] == "LHFR"
+    assert classifier._features_text("الما كيسيل").split()[-1] == classifier._features_text("kaysil").split()[-1]
+
+
 def test_normalize_turns_punctuation_into_spaces_and_folds_letters_repeated_for_emphasis() -> None:
     assert classifier.normalize("bzzzzzaf!!!...الزنقة؟؟ (rue)") == "bzzaf الزنقه rue"
     assert classifier.normalize("٢٠٢٦/05") == "2026 05"
@@ -62,6 +68,7 @@ def test_normalize_turns_punctuation_into_spaces_and_folds_letters_repeated_for_
     ("kayn wa7ed l7efra kbira f triq", "voirie-nid-de-poule"),  # Darija, Latin script
     ("كاين واحد الحفرة كبيرة فالطريق", "voirie-nid-de-poule"),  # the same in Arabic script
     ("الضو طافي فالزنقة ديالنا من سيمانة", "eclairage-panne"),
+    ("الما كيسيل فالزنقة", "eau"),  # "كيسيل" matches the keyword "kaysil", written in Latin script
     ("poubella 3amra w zbel fl ard", "dechets-conteneur"),
     ("الكلاب الضالة كثيرة فالحي", "animaux"),
     ("musique forte toute la nuit dans le café", "bruit"),

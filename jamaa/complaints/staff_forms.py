@@ -328,6 +328,8 @@ class CategoryForm(forms.Form):
             return []
         try:
             value = json.loads(raw)
+        except RecursionError as exc:  # nested deeper than Python parses
+            raise ValidationError(_("This is not a list of questions.")) from exc
         except ValueError as exc:
             raise ValidationError(_("This is not valid JSON: %(problem)s (line %(line)s).")
                                   % {"problem": getattr(exc, "msg", str(exc)), "line": getattr(exc, "lineno", "?")}

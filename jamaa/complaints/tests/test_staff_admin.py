@@ -101,6 +101,8 @@ def test_extra_questions_are_checked_json(cworld: Any) -> None:
     assert '[{&quot;name&quot;: &quot;when&quot;,' in broken.content.decode()  # kept as typed
     wrong_kind = json.dumps([{"name": "doc", "type": "file", "label": {"ar": "ملف", "fr": "Fichier"}}])
     assert client.post(f"{CATEGORIES}{category.pk}/", category_data(category, questions=wrong_kind)).status_code == 400
+    too_deep = client.post(f"{CATEGORIES}{category.pk}/", category_data(category, questions="[" * 5000 + "]" * 5000))
+    assert too_deep.status_code == 400
     not_a_list = json.dumps({"name": "x"})
     assert client.post(f"{CATEGORIES}{category.pk}/", category_data(category, questions=not_a_list)).status_code == 400
     assert reload(category).questions == []

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from jamaa.cases import workflow
 from jamaa.cases.attachments import CheckedUpload, check_upload, private_storage
-from jamaa.cases.models import Attachment, Case, CaseChannel, CaseEvent, CaseMessage, CaseState, EventKind
+from jamaa.cases.models import Attachment, Case, CaseChannel, CaseEvent, CaseKind, CaseMessage, CaseState, EventKind
 from jamaa.cases.references import allocate_reference, display_tracking_code, new_tracking_code
 from jamaa.catalog import formdef
 from jamaa.catalog.models import Channel as ProcedureChannel
@@ -528,6 +528,9 @@ def case_transition(
         else:
             _require_applicant(locked, actor)
             internal_note = ""
+        if locked.kind == CaseKind.COMPLAINT:
+            # A complaint moves through its own workflow (jamaa.complaints), which keeps this case in step.
+            raise workflow.TransitionNotAllowed(_("This action does not exist."))
         move = workflow.find(name, locked.state, workflow.Actor.STAFF if by_staff else workflow.Actor.CITIZEN)
         _check_version(locked, expected_version)
         public_text = _clean_text(public_text)

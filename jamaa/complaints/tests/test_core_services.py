@@ -75,3 +75,13 @@ def test_the_moves_follow_the_workflow_and_only_the_department_acts(cworld: Any)
         services.complaint_transition(complaint=complaint, name="reopen", actor=cworld.w.citizen_sale,
                                       text="Toujours pas ramassé.")
         assert complaint.state == ComplaintState.REOPENED and complaint.reopen_count == 1
+
+
+def test_the_e_service_moves_refuse_a_complaints_case(cworld: Any) -> None:
+    from jamaa.cases.services import case_transition
+
+    complaint = file_report(cworld)
+    with tenancy.unscoped(), pytest.raises(TransitionNotAllowed):
+        case_transition(case=complaint.case, name="approve", actor=cworld.hygiene_agent, by_staff=True)
+    complaint.refresh_from_db()
+    assert complaint.state == ComplaintState.RECEIVED and complaint.case.state == CaseState.SUBMITTED

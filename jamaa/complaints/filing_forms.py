@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jamaa.catalog import formdef
 from jamaa.complaints import contact as contact_checks
+from jamaa.complaints import geo
 from jamaa.complaints.models import Category, ComplaintKind
 from jamaa.core.identifiers import Identifier
 
@@ -161,11 +162,20 @@ class ComplaintForm(forms.Form):
         return {name[len(QUESTION_PREFIX):]: cleaned.get(name) for name in self.question_names
                 if not formdef._is_empty(cleaned.get(name))}
 
-    def point(self) -> tuple[str, str] | None:
-        """The pin's coordinates as typed by the page's script (the service checks them), or None."""
-        cleaned = getattr(self, "cleaned_data", {})
-        lat, lon = (cleaned.get("lat") or "").strip(), (cleaned.get("lon") or "").strip()
-        return (lat, lon) if lat or lon else None
+    def point(self) -> tuple[float, float] | None:
+        """The pin (degrees), or None when the place is not pinned (`clean` refused unreadable coordinates)."""
+        return getattr(self, "_point", None)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._point: tuple[float, float] | None = None
+        if "lat" in self.fields:
+            lat, lon = (cleaned.get("lat") or "").strip(), (cleaned.get("lon") or "").strip()
+            if lat or lon:
+                self._point = geo.valid_coordinates(lat, lon)
+                if self._point is None:
+                    self.add_error("address", _("These coordinates are not valid."))
+        return cleaned
 
     def clean_related_reference(self) -> str:
         value = self.cleaned_data.get("related_reference") or ""
@@ -184,6 +194,24 @@ class _MaxLength:
                                   % {"count": self.limit}, code="too_long")
 
 
+class _NeededMixin:
+    """A field shown as needed (no "optional" beside its label) whose need depends on the other answers: the view
+    checks it, the field itself only checks a value that was given."""
+
+    def validate(self, value: Any) -> None:
+        if value in self.empty_values:  # type: ignore[attr-defined]
+            return
+        super().validate(value)  # type: ignore[misc]
+
+
+class _NeededChoiceField(_NeededMixin, forms.ChoiceField):
+    pass
+
+
+class _NeededCharField(_NeededMixin, forms.CharField):
+    pass
+
+
 class ContactForm(forms.Form):
     """How someone without an account follows the complaint."""
 
@@ -192,21 +220,21 @@ class ContactForm(forms.Form):
     FOLLOW_CONTACT = "contact"
     FOLLOW_ANONYMOUS = "anonymous"
 
-    follow = forms.ChoiceField(
-        label=_("How do you want to follow your complaint?"), required=False, widget=forms.RadioSelect,
+    follow = _NeededChoiceField(
+        label=_("How do you want to follow your complaint?"), widget=forms.RadioSelect,
         choices=[(FOLLOW_CONTACT, _("By SMS or e-mail: we tell you of each step")),
                  (FOLLOW_ANONYMOUS, _("Anonymously: no name, no number"))],
         error_messages={"invalid_choice": _("Choose how you want to follow your complaint.")},
     )
-    contact = forms.CharField(
-        label=_("Mobile number or e-mail address"), required=False, strip=True, max_length=254,
+    contact = _NeededCharField(
+        label=_("Mobile number or e-mail address"), strip=True, max_length=254,
         help_text=_("A Moroccan mobile number (06… or 07…) or an e-mail address. We send it a code to confirm it."),
         widget=forms.TextInput(attrs={"autocomplete": "email", "dir": "ltr", "spellcheck": "false",
                                       "inputmode": "email", "maxlength": 254}),
         error_messages={"max_length": _("This is not a valid e-mail address.")},
     )
-    code = forms.CharField(
-        label=_("The 6-digit code"), required=False, strip=True, max_length=20,
+    code = _NeededCharField(
+        label=_("The 6-digit code"), strip=True, max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "dir": "ltr",
                                       "class": "code-input", "maxlength": 20}),
         error_messages={"max_length": _("The code has 6 digits.")},

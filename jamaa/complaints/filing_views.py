@@ -100,15 +100,12 @@ def _own_cases(user: User | None) -> list[tuple[str, str]]:
     return rows
 
 
-def _nearby(request: HttpRequest, category: Category | None, point: tuple[str, str] | None
+def _nearby(request: HttpRequest, category: Category | None, point: tuple[float, float] | None
             ) -> list[tuple[Complaint, float]]:
-    """Open public reports of the category near the point (when the point is a valid one)."""
+    """Open public reports of the category near the point."""
     if category is None or category.kind != ComplaintKind.REPORT or point is None:
         return []
-    coordinates = geo.valid_coordinates(*point)
-    if coordinates is None:
-        return []
-    return services.nearby_open(request.commune, category, *coordinates, limit=5)  # type: ignore[attr-defined]
+    return services.nearby_open(request.commune, category, *point, limit=5)  # type: ignore[attr-defined]
 
 
 # --- session --------------------------------------------------------------------------------------------------------
@@ -470,8 +467,8 @@ def new(request: HttpRequest, kind: str) -> HttpResponse:
             commune=request.commune,  # type: ignore[attr-defined]
             category=category,
             description=form.cleaned_data["description"],
-            lat=point[0] if point else None,  # type: ignore[arg-type]
-            lon=point[1] if point else None,  # type: ignore[arg-type]
+            lat=point[0] if point else None,
+            lon=point[1] if point else None,
             location_source=source if source in (LocationSource.PIN, LocationSource.GPS) else "",
             address=form.cleaned_data.get("address") or "",
             answers=form.answers(),
@@ -600,7 +597,7 @@ def nearby(request: HttpRequest) -> HttpResponse:
     value = request.GET.get("category", "")
     category = Category.objects.active().filter(pk=int(value), kind=ComplaintKind.REPORT).first() \
         if value.isdigit() and len(value) < 19 else None
-    found = _nearby(request, category, (request.GET.get("lat", ""), request.GET.get("lon", "")))
+    found = _nearby(request, category, geo.valid_coordinates(request.GET.get("lat"), request.GET.get("lon")))
     return _fragment(request, "complaints/filing/_nearby.html", {
         "nearby": found, "nearby_seen": " ".join(c.reference for c, _d in found), "live": True,
     })

@@ -4,11 +4,14 @@ already filed nearby ("File mine anyway"), and every bad input coming back next 
 
 from __future__ import annotations
 
+import copy
 import io
+import threading
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection, connections
 from PIL import Image
 
 from conftest import host_client
@@ -377,3 +380,36 @@ def test_a_garbage_submission_key_still_files_once(cworld: Any, citizen: Any) ->
     [complaint] = complaints()
     with tenancy.unscoped():
         assert Case.all_communes.get(pk=complaint.case_id).kind == CaseKind.COMPLAINT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_at_the_same_moment_files_one_complaint(cworld: Any) -> None:
+    assert connection.vendor == "postgresql" or not connection.is_in_memory_db()
+    first = host_client("sale.localhost")
+    _page, key = open_form(first)
+    data = report_data(cworld, key, follow="anonymous")
+    locations: list[str] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(3)
+
+    def work() -> None:
+        try:
+            client = host_client("sale.localhost")
+            client.cookies = copy.copy(first.cookies)  # the same browser, one click too many
+            start.wait()
+            response = client.post(url("complaints:new", kind="report"), data)
+            assert response.status_code == 302, response.status_code
+            locations.append(response["Location"])
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    [complaint] = complaints()
+    assert locations == [url("complaints:filed", reference=complaint.case.reference)] * 3

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when `normalize`, the features or the stored payload change: a stored model of another format is ignored
 # (the commune gets the seed model until it is trained again).
-FORMAT = 2
+FORMAT = 3
 # The most recent past complaints a model learns from.
 MAX_COMPLAINTS = 20_000
 # Fewer letters than this (after normalization) is no text to classify yet.
@@ -213,7 +213,7 @@ def fit(seeds: Samples, past: Samples | None = None) -> Pipeline | None:
 
     # Character n-grams inside word boundaries carry the words too ("zbel" → " zbel "); whole-word features added
     # nothing measurable on the seeds while letting short function words ("ما", "f") weigh.
-    options: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False}
+    options: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (3, 5), "lowercase": False}
     vocabulary = None
     if past is not None and len(past):
         frequent = CountVectorizer(**options, max_features=MAX_FEATURES).fit(past.texts).vocabulary_
@@ -221,7 +221,7 @@ def fit(seeds: Samples, past: Samples | None = None) -> Pipeline | None:
         vocabulary = sorted(set(frequent).union(*(analyzer(text) for text in seeds.texts)))
     pipeline = Pipeline([
         ("features", TfidfVectorizer(**options, vocabulary=vocabulary, sublinear_tf=True, dtype=numpy.float32)),
-        ("model", LogisticRegression(C=10.0, max_iter=500)),
+        ("model", LogisticRegression(C=20.0, max_iter=500)),
     ])
     # One thread: the problem is small, and threads fighting over busy cores made a 0.5 s fit take 10 s.
     with threadpool_limits(limits=1):

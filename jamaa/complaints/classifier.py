@@ -121,10 +121,15 @@ def _skeleton(word: str) -> str:
     return word if word.isascii() and word.isupper() else ""
 
 
-def _features_text(text: str) -> str:
-    """What the model reads: the normalized text without numbers standing alone (house numbers, dates), followed by
-    the words' consonant skeletons (capitals, which the normalized text never has)."""
-    words = [word for word in normalize(text[:MAX_CHARS]).split() if not word.isdigit()]
+def _words(text: str) -> list[str]:
+    """The normalized words of the text's start, without numbers standing alone (house numbers, dates)."""
+    return [word for word in normalize(text[:MAX_CHARS]).split() if not word.isdigit()]
+
+
+def _features_text(text: str, words: list[str] | None = None) -> str:
+    """What the model reads: the normalized words followed by their consonant skeletons (capitals, which the
+    normalized text never has)."""
+    words = _words(text) if words is None else words
     skeletons = [skeleton for skeleton in map(_skeleton, words) if len(skeleton) >= 2]
     return " ".join(words + skeletons)
 
@@ -339,9 +344,10 @@ def suggest(commune: Commune, text: str, *, kind: str | None = None, limit: int 
     gives an empty list."""
     if not isinstance(text, str) or limit <= 0 or (kind is not None and kind not in ComplaintKind.values):
         return []
-    features = _features_text(text)
-    if sum(ch.isalnum() for ch in features) < MIN_LETTERS:
+    words = _words(text)
+    if sum(len(word) for word in words) < MIN_LETTERS:
         return []
+    features = _features_text(text, words)
     leaves = active_leaves(commune)
     allowed = {c.pk: c for c in leaves if kind is None or c.kind == kind}
     if not allowed:

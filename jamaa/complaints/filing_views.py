@@ -444,6 +444,8 @@ def new(request: HttpRequest, kind: str) -> HttpResponse:
         if nearby and not {c.reference for c, _d in nearby} <= seen:
             step.status = 200
             step.nearby = nearby
+            step.notice = _("The same problem may already be reported near this place: see below, under “Where is "
+                            "it?”. Support that report, or file yours anyway.")
             return _render_form(request, kind=kind, form=form, cform=cform, key=key, step=step)
 
     check: ContactCheck | None = None

@@ -257,6 +257,8 @@ def test_reports_already_filed_nearby_are_shown_before_filing_and_mine_can_be_fi
     assert len(complaints()) == 1
     body = step.content.decode()
     assert says(step, "Already reported nearby")
+    assert says(step, "The same problem may already be reported near this place: see below, under “Where is it?”. "
+                      "Support that report, or file yours anyway.")
     assert "Tas d&#x27;ordures au coin de la rue." in body or "Tas d'ordures au coin de la rue." in body
     assert url("reports:support", reference=existing.case.reference) in body
     assert f'form="support-{existing.case.reference}"' in body

@@ -243,6 +243,92 @@ PAGES = [
 ]
 
 
+@dataclass(frozen=True)
+class Complaints:
+    """Complaints of Salé for the pages that show one (made once per test, on first use)."""
+
+    report: Any  # a report of the citizen, with a photo, waiting for the commune
+    resolved: Any  # a report of the citizen answered by the commune (its page offers the rating)
+    grievance: Any  # a grievance of the citizen about the administration
+
+
+def _complaints(world: Any) -> Complaints:
+    made = getattr(world, "_a11y_complaints", None)
+    if made is None:
+        made = _make_complaints(world)
+        world._a11y_complaints = made
+    return made
+
+
+def _make_complaints(world: Any) -> Complaints:
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from jamaa.complaints import services
+    from jamaa.complaints.defaults import categories_install_defaults
+    from jamaa.complaints.models import Category
+    from jamaa.core import tenancy
+
+    rectangle = {"type": "Polygon", "coordinates": [[[-6.86, 33.98], [-6.72, 33.98], [-6.72, 34.10], [-6.86, 34.10],
+                                                     [-6.86, 33.98]]]}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 90, 60)).save(out, format="JPEG")
+    with tenancy.scope(world.sale):
+        categories_install_defaults(commune=world.sale)
+        services.area_set(commune=world.sale, geometry=rectangle)
+        waste = Category.objects.get(code="dechets-non-collectes")
+        light = Category.objects.get(code="eclairage-panne")
+        delay = Category.objects.get(code="administration-delai")
+        report = services.complaint_submit(
+            commune=world.sale, category=waste, description="الأزبال متراكمة في الزنقة منذ ثلاثة أيام.", lat=34.04,
+            lon=-6.80, citizen=world.citizen_sale,
+            photos=[SimpleUploadedFile("rue.jpg", out.getvalue(), content_type="image/jpeg")])
+        resolved = services.complaint_submit(commune=world.sale, category=light, description="المصباح طافي.",
+                                             lat=34.05, lon=-6.78, citizen=world.citizen_sale)
+        services.complaint_transition(complaint=resolved, name="resolve", actor=world.admin_sale,
+                                      text="تم إصلاح المصباح.")
+        grievance = services.complaint_submit(commune=world.sale, category=delay,
+                                              description="طلبي متأخر منذ شهرين.", citizen=world.citizen_sale)
+    return Complaints(report=report, resolved=resolved, grievance=grievance)
+
+
+def _complaint_page(name: str, which: str = "report") -> Callable[[Any], str]:
+    def build(world: Any) -> str:
+        complaint = getattr(_complaints(world), which)
+        return reverse(name, kwargs={"reference": complaint.case.reference})
+    return build
+
+
+def _with_complaints(name: str, **kwargs: Any) -> Callable[[Any], str]:
+    def build(world: Any) -> str:
+        _complaints(world)
+        return reverse(name, kwargs=kwargs or None)
+    return build
+
+
+COMPLAINT_PAGES = [
+    # Issue 5: complaints and grievances, public side, filing, follow-up and back office.
+    PageCase("complaints", "anonymous", _with_complaints("complaints:start")),
+    PageCase("report a problem", "anonymous", _with_complaints("complaints:new", kind="report")),
+    PageCase("file a grievance", "citizen", _with_complaints("complaints:new", kind="grievance")),
+    PageCase("map of reports", "anonymous", _with_complaints("reports:map")),
+    PageCase("complaint figures", "anonymous", _with_complaints("reports:stats")),
+    PageCase("follow a complaint", "anonymous", _named("reports:track")),
+    PageCase("public report", "anonymous", _complaint_page("reports:detail")),
+    PageCase("my resolved report", "citizen", _complaint_page("reports:detail", "resolved")),
+    PageCase("my grievance", "citizen", _complaint_page("reports:detail", "grievance")),
+    PageCase("complaints (staff)", "administrator", _with_complaints("complaints_staff:list")),
+    PageCase("complaints map (staff)", "administrator", _with_complaints("complaints_staff:map")),
+    PageCase("complaint (staff)", "administrator", _complaint_page("complaints_staff:detail")),
+    PageCase("complaint categories", "administrator", _with_complaints("complaints_staff:categories")),
+    PageCase("answer templates", "administrator", _with_complaints("complaints_staff:templates")),
+    PageCase("Open311 keys", "administrator", _with_complaints("complaints_staff:open311_keys")),
+]
+PAGES += COMPLAINT_PAGES
+
+
 def _verified_act(world: Any) -> str:
     from jamaa.documents.tests.verify_helpers import issue_on_a_thread, result_path
 

@@ -164,10 +164,11 @@ def send_reminders(now: datetime | None = None, *, commune: Commune | None = Non
     candidates = Complaint.all_communes.filter(state__in=OPEN_STATES, reminded_at__isnull=True)
     reminded = 0
     for place in _communes(candidates, commune):
+        waiting = list(candidates.filter(commune=place).order_by("pk").values_list("pk", "target_due"))
+        if not waiting:
+            continue  # most days, in most communes: no calendar to load
         cutoff = calendar.add_working_days(place, today, settings.COMPLAINT_REMIND_BEFORE_TARGET)
-        ids = list(candidates.filter(commune=place, target_due__lte=cutoff).order_by("pk")
-                   .values_list("pk", flat=True))
-        for pk in ids:
+        for pk in [pk for pk, due in waiting if due <= cutoff]:
             with transaction.atomic():
                 complaint = _lock(pk)
                 # Decided again under the lock: staff may have answered, or another run reminded, meanwhile.
@@ -200,10 +201,11 @@ def escalate(now: datetime | None = None, *, commune: Commune | None = None) -> 
     candidates = Complaint.all_communes.filter(state__in=OPEN_STATES, escalated_at__isnull=True)
     escalated = 0
     for place in _communes(candidates, commune):
+        waiting = list(candidates.filter(commune=place).order_by("pk").values_list("pk", "legal_due"))
+        if not waiting:
+            continue
         cutoff = calendar.add_working_days(place, today, settings.COMPLAINT_ESCALATE_BEFORE_LEGAL)
-        ids = list(candidates.filter(commune=place, legal_due__lte=cutoff).order_by("pk")
-                   .values_list("pk", flat=True))
-        for pk in ids:
+        for pk in [pk for pk, due in waiting if due <= cutoff]:
             with transaction.atomic():
                 complaint = _lock(pk)
                 if complaint.state not in OPEN_STATES or complaint.escalated_at is not None \

@@ -103,7 +103,7 @@ def test_a_complaint_already_past_its_target_is_reminded_at_once_and_the_message
 
 
 def test_each_member_reads_the_reminder_in_their_own_language(cworld: Any, team: Team) -> None:
-    throne_week_complaint(cworld)
+    complaint = throne_week_complaint(cworld)
     sweeps.send_reminders(at(2026, 7, 28, 8))
 
     messages = {m.user.username: m for m in sent("complaint_reminder")}
@@ -113,7 +113,7 @@ def test_each_member_reads_the_reminder_in_their_own_language(cworld: Any, team:
     assert in_language("ar", "Open the complaint:") in arabic.body
     # The category is named in the reader's language, and the link opens the back office in it.
     assert "Déchets non collectés" in french.body and "نفايات غير مجموعة" in arabic.body
-    assert "/fr/backoffice/complaints/" in french.body
+    assert f"/fr/backoffice/complaints/{complaint.reference}/" in french.body
     assert "/backoffice/complaints/" in arabic.body and "/fr/" not in arabic.body
     assert "http://sale.localhost" in french.body or "https://sale.localhost" in french.body
 

@@ -128,6 +128,7 @@ def test_staff_have_the_roles_of_the_brief(media):
     assert roles == {
         ("sale", Role.AGENT, "etat-civil"), ("sale", Role.HEAD, "etat-civil"), ("sale", Role.ADMIN, None),
         ("sale", Role.LEADERSHIP, None), ("temara", Role.AGENT, "etat-civil"), ("temara", Role.ADMIN, None),
+        ("sale", Role.AGENT, "hygiene"),  # complaints (jamaa.complaints.demo)
     }
     operator = User.objects.get(username="operator@jamaa.example.ma")
     assert operator.is_staff and operator.is_superuser

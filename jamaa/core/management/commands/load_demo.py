@@ -25,6 +25,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jamaa.cases.demo import load_demo_cases
 from jamaa.catalog.demo import load_catalogue
+from jamaa.complaints.defaults import DEPARTMENTS as COMPLAINT_DEPARTMENTS
+from jamaa.complaints.demo import load_demo_complaints, prepare_demo_complaints
 from jamaa.core import tenancy
 from jamaa.core.models import Arrondissement, Commune, CommuneHost, Department, Membership, Role, User
 from jamaa.documents.demo import load_demo_keys
@@ -108,6 +110,7 @@ ACCOUNTS = (
     DemoAccount("youssef@example.ma", "Youssef El Idrissi", "fr", commune="temara"),
     DemoAccount("agent@sale.example.ma", "Karim Alaoui", "ar", "sale", Role.AGENT, "etat-civil"),
     DemoAccount("chef.etat-civil@sale.example.ma", "Naima Berrada", "ar", "sale", Role.HEAD, "etat-civil"),
+    DemoAccount("hygiene@sale.example.ma", "Rachid El Ouazzani", "ar", "sale", Role.AGENT, "hygiene"),
     DemoAccount("admin@sale.example.ma", "Samir Tazi", "fr", "sale", Role.ADMIN),
     DemoAccount("president@sale.example.ma", "Omar Benjelloun", "ar", "sale", Role.LEADERSHIP),
     DemoAccount("agent@temara.example.ma", "Laila Chraibi", "ar", "temara", Role.AGENT, "etat-civil"),
@@ -152,6 +155,8 @@ class Command(BaseCommand):
                                "(JAMAA_ENV=production).")
         with tenancy.unscoped(), transaction.atomic():
             communes = {spec.slug: self._commune(spec) for spec in COMMUNES}
+            # Complaint categories and their departments (the hygiene agent's), and the communes' outlines.
+            prepare_demo_complaints(communes)
             departments = {(d.commune.slug, d.code): d
                            for d in Department.all_communes.filter(commune__in=communes.values())
                            .select_related("commune")}
@@ -161,6 +166,8 @@ class Command(BaseCommand):
             # Keys and seals first: the demo requests that end with an act issue it through the real service.
             load_demo_keys(communes)
             load_demo_cases(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
+            # After the requests: some grievances are about them.
+            load_demo_complaints(communes, write=self.stdout.write if options["verbosity"] > 0 else None)
             if options["verbosity"] > 0:
                 issued = IssuedDocument.all_communes.filter(commune__in=communes.values()).count()
                 self.stdout.write(f"Documents: {issued} acts issued, sealed and verifiable (My documents)")
@@ -227,6 +234,7 @@ class Command(BaseCommand):
         names = {spec.slug: spec.name_fr for spec in COMMUNES}
         roles = dict(Role.choices)
         department_names = {code: name_fr for code, _ar, name_fr, _zgh in DEPARTMENTS}
+        department_names |= {code: name_fr for code, (_ar, name_fr) in COMPLAINT_DEPARTMENTS.items()}
         write("")
         write(self.style.WARNING("DEMO DATA: these accounts and secrets are public. Never use them in production."))
         write(f"Password of every demo account: {DEMO_PASSWORD}")

@@ -135,7 +135,7 @@ class ComplaintForm(forms.Form):
         self.fields["photos"].help_text = _(
             "Up to %(count)d photos, JPEG or PNG. Their hidden data (place, camera, date) is removed."
         ) % {"count": settings.COMPLAINT_MAX_PHOTOS}
-        self.fields["photos"].widget.attrs.update(accept="image/*", capture="environment")
+        self.fields["photos"].widget.attrs.update(accept="image/jpeg,image/png")
         if kind == ComplaintKind.REPORT:
             del self.fields["related_reference"]
         else:

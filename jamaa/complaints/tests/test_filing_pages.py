@@ -87,7 +87,7 @@ def test_the_report_form_has_a_map_a_pin_an_address_and_photos(cworld: Any, visi
     assert 'name="location_source"' in body
     assert 'name="address"' in body
     assert re.search(r'<input type="file" name="photos"[^>]* multiple', body)
-    assert 'accept="image/*"' in body and "capture=" in body
+    assert 'accept="image/jpeg,image/png"' in body and "capture=" not in body  # camera or gallery
     assert 'id="commune-outline" type="application/json"' in body
     assert 'data-tiles=""' in body  # no map background in the tests: the map still works
     assert f'hx-get="{url("complaints:suggest")}"' in body

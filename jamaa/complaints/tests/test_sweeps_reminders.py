@@ -215,3 +215,37 @@ def test_one_commune_can_be_swept_alone(cworld: Any, team: Team) -> None:
 
     assert recipients("complaint_reminder") == ["hygiene@temara.example.ma"]
     assert fresh(temara).reminded_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_the_same_moment_remind_once(cworld: Any, team: Team) -> None:
+    import threading
+
+    from django.db import connection, connections
+
+    assert connection.vendor == "postgresql" or not connection.is_in_memory_db()
+    complaint = throne_week_complaint(cworld)
+    results: list[int] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(3)
+
+    def work() -> None:
+        try:
+            start.wait()
+            results.append(sweeps.send_reminders(at(2026, 7, 28, 8)))
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(results) == [0, 0, 1]
+    assert recipients("complaint_reminder") == HYGIENE
+    with tenancy.unscoped():
+        assert CaseEvent.all_communes.filter(case=complaint.case, kind=EventKind.NOTE).count() == 1

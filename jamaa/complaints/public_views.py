@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, http_date
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,7 +57,8 @@ TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
 THUMB_SIZE = 640
 THUMB_CACHE_SECONDS = 24 * 3600
 MAP_DATA_MAX_AGE = 60
-STATS_CACHE_SECONDS = 5 * 60
+STATS_CACHE_SECONDS = 10 * 60
+STATS_YEAR_CACHE_SECONDS = 60 * 60
 REOPEN_SOURCES = next(m.sources for m in workflow.MOVES if m.name == "reopen")
 PERIOD_DAYS = {"30": 30, "90": 90, "365": 365}
 
@@ -221,6 +222,8 @@ def _render_detail(request: HttpRequest, view: ComplaintView, *, rating_form: Ra
         "merged_into": merged_into,
         "merged_into_public": merged_into is not None and selectors.is_publicly_visible(merged_into),
         "can_support": can_support,
+        # A closed report nobody supported has nothing to say about support.
+        "show_support": view.is_public and (can_support or complaint.supporters > 0),
         "supported": supported,
         "can_rate": can_rate,
         "can_reopen": can_reopen,
@@ -527,14 +530,15 @@ def map_data(request: HttpRequest) -> HttpResponse:
 
 
 def _figures(request: HttpRequest, period: selectors.Period) -> selectors.Figures:
-    """The figures of the period, kept a few minutes (they are the same for every visitor)."""
+    """The figures of the period, the same for every visitor and every language: kept ten minutes for the last 12
+    months, an hour for a year (a past year hardly changes)."""
     commune = request.commune  # type: ignore[attr-defined]
-    key = f"jamaa:complaints:figures:{commune.pk}:{period.key}:{get_language()}"
+    key = f"jamaa:complaints:figures:{commune.pk}:{period.key}"
     found = cache.get(key)
     if isinstance(found, selectors.Figures):
         return found
     computed = selectors.figures(commune, period)
-    cache.set(key, computed, STATS_CACHE_SECONDS)
+    cache.set(key, computed, STATS_CACHE_SECONDS if period.key == "12m" else STATS_YEAR_CACHE_SECONDS)
     return computed
 
 
@@ -581,7 +585,7 @@ def stats_csv(request: HttpRequest) -> HttpResponse:
                 _blank(row.within_legal_share), _blank(row.median_days)]
 
     writer.writerow(line("commune", selectors.FigureRow(
-        key=request.commune.slug, name=request.commune.name,  # type: ignore[attr-defined]
+        key=request.commune.slug, label=request.commune.name,  # type: ignore[attr-defined]
         **{k: getattr(figures.total, k) for k in ("received", "answered", "within_target", "target_due",
                                                   "within_legal", "legal_due", "median_days")})))
     for row in figures.by_category:

@@ -9,15 +9,29 @@ only shapes the few rows that come back.
 from __future__ import annotations
 
 import datetime
+import math
 import statistics
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, Max, Q
-from django.db.models.functions import Coalesce, Floor
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,11 +57,16 @@ TRACKED_SESSION = "jamaa_cases_tracked"
 # Below this zoom the map shows counts per grid cell; from it on, the reports themselves.
 POINTS_FROM_ZOOM = 16
 MAX_ZOOM = 22
-# A cell is about a quarter of a 256 px map tile wide (64 px), and the box is never cut into more than
-# MAX_CELLS_ACROSS cells across, whatever zoom a client claims.
+# A cell is about a quarter of a 256 px map tile wide (64 px). The commune's finest grid (at the zoom just below
+# the points) is counted once a minute; the coarser zooms are made from it.
 CELLS_PER_TILE = 4
-MAX_CELLS_ACROSS = 48
+GRID_CACHE_SECONDS = 60
+# Points are sent only for a box a screen can show at the zoom asked (4096 px across at most).
+MAX_VIEW_PIXELS = 4096
 MAX_POINTS = 2000
+# Below POINTS_FROM_ZOOM, a box with no more reports than this shows them one by one all the same.
+POINTS_WHEN_FEW = 200
+BASE_GRID_ZOOM = POINTS_FROM_ZOOM - 1
 LIST_PAGE_SIZE = 20
 
 
@@ -196,12 +215,15 @@ class Box:
     max_lon: float
     max_lat: float
 
+    def holds(self, lat: float, lon: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
+
 
 @dataclass
 class MapData:
     mode: str  # "clusters" or "points"
     items: list[dict[str, Any]]
-    total: int  # reports in the box
+    total: int  # reports in the box (points: those returned)
     truncated: bool
     last_modified: datetime.datetime | None
 
@@ -209,39 +231,110 @@ class MapData:
         return {"mode": self.mode, "count": self.total, "truncated": self.truncated, self.mode: self.items}
 
 
-def _in_box(reports: ComplaintQuerySet, box: Box) -> ComplaintQuerySet:
-    return reports.filter(lat__gte=box.min_lat, lat__lte=box.max_lat, lon__gte=box.min_lon, lon__lte=box.max_lon)
+class GridCell(Func):
+    """The index of a coordinate's cell on a grid of `size` degrees. The coordinate is shifted to be positive so
+    that SQLite's native CAST (which truncates) floors too, and both databases draw the same grid."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression: Any, size: float) -> None:
+        super().__init__(expression, Value(float(size), output_field=FloatField()))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        return self._grid_sql(compiler, connection, "FLOOR((%s + 360.0) / %s)")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._grid_sql(compiler, connection, "CAST((%s + 360.0) / %s AS INTEGER)")
+
+    def _grid_sql(self, compiler: Any, connection: Any, template: str) -> tuple[str, list[Any]]:
+        coordinate, size = self.get_source_expressions()
+        coordinate_sql, coordinate_params = compiler.compile(coordinate)
+        size_sql, size_params = compiler.compile(size)
+        return template % (coordinate_sql, size_sql), [*coordinate_params, *size_params]
 
 
-def cell_size(box: Box, zoom: int) -> float:
-    """The side of a grid cell in degrees: a fraction of a tile at this zoom, but never so small that the box holds
-    more than MAX_CELLS_ACROSS cells across."""
-    tile = 360.0 / (2 ** zoom)
+def cell_size(zoom: int) -> float:
+    """The side of a grid cell in degrees at this zoom: a quarter of a map tile (about 64 pixels)."""
+    return 360.0 / (2 ** zoom) / CELLS_PER_TILE
+
+
+def view_zoom(box: Box, zoom: int) -> int:
+    """The zoom the box can really be shown at: a client that claims a high zoom for a box wider than a very large
+    screen gets the counts, not tens of thousands of points."""
     span = max(box.max_lon - box.min_lon, box.max_lat - box.min_lat)
-    return max(tile / CELLS_PER_TILE, span / MAX_CELLS_ACROSS)
+    if span <= 0:
+        return zoom
+    widest = math.floor(math.log2(MAX_VIEW_PIXELS * 360.0 / (256 * span)))
+    return max(0, min(zoom, widest))
+
+
+def _filters_key(filters: ReportFilters) -> str:
+    categories = ",".join(str(pk) for pk in filters.category_ids) if filters.category_ids is not None else "*"
+    return f"{categories}|{filters.state}|{filters.since.isoformat() if filters.since else ''}"
+
+
+def _base_grid(commune: Commune, filters: ReportFilters) -> list[tuple[int, int, int, int, float, float, Any]]:
+    """The commune's public reports counted per cell of the finest grid (the zoom just below the points): (row,
+    column, count, open, sum of latitudes, sum of longitudes, last change). One GROUP BY over the commune, kept
+    GRID_CACHE_SECONDS: every coarser zoom is made from it (its cells are exact unions of these)."""
+    key = f"jamaa:complaints:grid:{commune.pk}:{_filters_key(filters)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cell = cell_size(BASE_GRID_ZOOM)
+    rows = (
+        public_reports(commune, filters).filter(lat__isnull=False, lon__isnull=False)
+        .annotate(gy=GridCell("lat", cell), gx=GridCell("lon", cell))
+        .values("gy", "gx")
+        .annotate(n=Count("id"), open=Count("id", filter=Q(state__in=OPEN_STATES)), slat=Sum("lat"),
+                  slon=Sum("lon"), last=Max("updated_at"))
+        .order_by()
+    )
+    grid = [(int(r["gy"]), int(r["gx"]), r["n"], r["open"], r["slat"], r["slon"], r["last"]) for r in rows]
+    cache.set(key, grid, GRID_CACHE_SECONDS)
+    return grid
+
+
+def commune_grid(commune: Commune, filters: ReportFilters, zoom: int) -> list[tuple[float, float, int, int, Any]]:
+    """The commune's public reports counted per grid cell at this zoom (at most BASE_GRID_ZOOM): (lat, lon, count,
+    open, last change), at each cell's centre of mass. Made from the cached finest grid: a cell of zoom z is the
+    union of 2^(BASE-z) × 2^(BASE-z) finest cells, so no query runs as visitors zoom and pan."""
+    shift = max(0, BASE_GRID_ZOOM - zoom)
+    merged: dict[tuple[int, int], list[Any]] = {}
+    for gy, gx, n, n_open, slat, slon, last in _base_grid(commune, filters):
+        cell = merged.get((gy >> shift, gx >> shift))
+        if cell is None:
+            merged[(gy >> shift, gx >> shift)] = [n, n_open, slat, slon, last]
+            continue
+        cell[0] += n
+        cell[1] += n_open
+        cell[2] += slat
+        cell[3] += slon
+        if last is not None and (cell[4] is None or last > cell[4]):
+            cell[4] = last
+    return [(slat / n, slon / n, n, n_open, last) for n, n_open, slat, slon, last in merged.values() if n]
 
 
 def map_data(commune: Commune, filters: ReportFilters, box: Box, zoom: int) -> MapData:
-    """One aggregate query: counts per grid cell below POINTS_FROM_ZOOM, else the reports themselves (at most
-    MAX_POINTS, newest first, with `truncated` set when there are more)."""
-    reports = _in_box(public_reports(commune, filters), box)
+    """Counts per grid cell below POINTS_FROM_ZOOM (from the commune's cached grid), unless the box holds only a few
+    reports; else the reports in the box themselves, newest first, at most MAX_POINTS (`truncated` when there are
+    more)."""
+    zoom = view_zoom(box, zoom)
     if zoom < POINTS_FROM_ZOOM:
-        cell = cell_size(box, zoom)
-        rows = list(
-            reports.annotate(gy=Floor(F("lat") / cell), gx=Floor(F("lon") / cell))
-            .values("gy", "gx")
-            .annotate(n=Count("id"), open=Count("id", filter=Q(state__in=OPEN_STATES)),
-                      clat=Avg("lat"), clon=Avg("lon"), last=Max("updated_at"))
-            .order_by()
-        )
-        items = [{"lat": round(r["clat"], 5), "lon": round(r["clon"], 5), "count": r["n"], "open": r["open"]}
-                 for r in rows]
-        items.sort(key=lambda item: (-item["count"], item["lat"], item["lon"]))
-        last = max((r["last"] for r in rows if r["last"] is not None), default=None)
-        return MapData(mode="clusters", items=items, total=sum(r["n"] for r in rows), truncated=False,
-                       last_modified=last)
-    rows = list(reports.order_by("-id").values_list(
-        "case__reference", "lat", "lon", "state", "category__code", "updated_at")[:MAX_POINTS + 1])
+        cells = [cell for cell in commune_grid(commune, filters, zoom) if box.holds(cell[0], cell[1])]
+        total = sum(cell[2] for cell in cells)
+        if total > POINTS_WHEN_FEW:
+            items = [{"lat": round(lat, 5), "lon": round(lon, 5), "count": n, "open": n_open}
+                     for lat, lon, n, n_open, _last in cells]
+            items.sort(key=lambda item: (-item["count"], item["lat"], item["lon"]))
+            last = max((cell[4] for cell in cells if cell[4] is not None), default=None)
+            return MapData(mode="clusters", items=items, total=total, truncated=False, last_modified=last)
+    rows = list(
+        public_reports(commune, filters)
+        .filter(lat__gte=box.min_lat, lat__lte=box.max_lat, lon__gte=box.min_lon, lon__lte=box.max_lon)
+        .order_by("-id")
+        .values_list("case__reference", "lat", "lon", "state", "category__code", "updated_at")[:MAX_POINTS + 1]
+    )
     truncated = len(rows) > MAX_POINTS
     rows = rows[:MAX_POINTS]
     items = [{"ref": ref, "lat": round(lat, 6), "lon": round(lon, 6), "state": state, "category": code}
@@ -283,18 +376,98 @@ def map_centre(commune: Commune) -> tuple[float, float, int] | None:
 
 
 class Median(Aggregate):
-    """PostgreSQL's ordered-set median (percentile_cont works on intervals too)."""
+    """PostgreSQL's ordered-set median."""
 
     function = "PERCENTILE_CONT"
     name = "Median"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
     allow_distinct = False
+
+
+class AnswerSeconds(Func):
+    """Seconds from receipt to answer, computed by the database itself (no Python function per row on SQLite)."""
+
+    output_field = FloatField()
+
+    def __init__(self) -> None:
+        super().__init__(F("answered_at"), F("received_at"))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        return self._between(compiler, "EXTRACT(EPOCH FROM (%s - %s))")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._between(compiler, "((julianday(%s) - julianday(%s)) * 86400.0)")
+
+    def _between(self, compiler: Any, template: str) -> tuple[str, list[Any]]:
+        (end_sql, end_params), (start_sql, start_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        return template % (end_sql, start_sql), [*end_params, *start_params]
+
+
+class DayEnd(Func):
+    """The instant a date ends in Morocco (the next day's midnight in Africa/Casablanca), computed by the database:
+    PostgreSQL converts the local midnight itself; SQLite knows no time zones, so the UTC offsets in force over the
+    dates concerned are passed in (`offsets`: the usual offset, and the runs of days with another one, such as
+    Ramadan's), which keeps the comparison native instead of a Python function per row."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, field_name: str, offsets: tuple[int, list[tuple[datetime.date, datetime.date, int]]]) -> None:
+        super().__init__(F(field_name))
+        self.offsets = offsets
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"((({sql}) + 1)::timestamp AT TIME ZONE 'Africa/Casablanca')", list(params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        usual, runs = self.offsets
+        whens: list[str] = []
+        when_params: list[Any] = []
+        for first, last, offset in runs:
+            whens.append(f"WHEN {sql} BETWEEN %s AND %s THEN %s")
+            when_params += [*params, first.isoformat(), last.isoformat(), f"{-offset} seconds"]
+        modifier = f"CASE {' '.join(whens)} ELSE %s END" if whens else "%s"
+        return (f"datetime({sql}, '+1 day', {modifier})",
+                [*params, *when_params, f"{-usual} seconds"])
+
+
+def day_end_offsets(first: datetime.date, last: datetime.date) -> tuple[int, list[tuple[datetime.date, datetime.date,
+                                                                                       int]]]:
+    """Africa/Casablanca's UTC offset (seconds) at the end of each day from `first` to `last`: the usual one, and
+    the runs of days that differ."""
+    by_day: list[tuple[datetime.date, int]] = []
+    day = first
+    while day <= last:
+        end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min,
+                                        tzinfo=calendar.CASABLANCA)
+        offset = end.utcoffset()
+        by_day.append((day, int(offset.total_seconds()) if offset is not None else 0))
+        day += datetime.timedelta(days=1)
+    if not by_day:
+        return 3600, []
+    usual = Counter(offset for _day, offset in by_day).most_common(1)[0][0]
+    runs: list[tuple[datetime.date, datetime.date, int]] = []
+    for day, offset in by_day:
+        if offset == usual:
+            continue
+        if runs and runs[-1][2] == offset and runs[-1][1] + datetime.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day, offset)
+        else:
+            runs.append((day, day, offset))
+    return usual, runs
 
 
 @dataclass
 class FigureRow:
-    key: str
-    name: str
+    """The figures of one group. Its name is read in the language of the page that shows it (`source`), so one
+    computation serves every language."""
+
+    key: str = ""
+    source: Category | Arrondissement | None = None
+    label: str = ""
+    is_area: bool = False
     received: int = 0
     answered: int = 0
     within_target: int = 0
@@ -302,6 +475,14 @@ class FigureRow:
     within_legal: int = 0
     legal_due: int = 0  # answered, or past the legal date
     median_days: float | None = None
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        if self.source is not None:
+            return self.source.name
+        return _("No arrondissement (grievances, places without one)") if self.is_area else ""
 
     @staticmethod
     def _share(part: int, whole: int) -> int | None:
@@ -314,6 +495,10 @@ class FigureRow:
     @property
     def within_legal_share(self) -> int | None:
         return self._share(self.within_legal, self.legal_due)
+
+    def add(self, other: FigureRow) -> None:
+        for name in ("received", "answered", "within_target", "target_due", "within_legal", "legal_due"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -358,19 +543,7 @@ def years_with_complaints(commune: Commune, *, now: datetime.datetime | None = N
     return list(range(today.year, start - 1, -1))
 
 
-def _counts(today: datetime.date) -> dict[str, Any]:
-    answered = Q(answered_at__isnull=False)
-    return {
-        "received": Count("id"),
-        "answered": Count("id", filter=answered),
-        "within_target": Count("id", filter=answered & Q(answered_at__date__lte=F("target_due"))),
-        "target_due_count": Count("id", filter=answered | Q(target_due__lt=today)),
-        "within_legal": Count("id", filter=answered & Q(answered_at__date__lte=F("legal_due"))),
-        "legal_due_count": Count("id", filter=answered | Q(legal_due__lt=today)),
-    }
-
-
-def _fill(row: FigureRow, values: dict[str, Any]) -> FigureRow:
+def _fill(row: FigureRow, values: Mapping[str, Any]) -> FigureRow:
     row.received = values["received"] or 0
     row.answered = values["answered"] or 0
     row.within_target = values["within_target"] or 0
@@ -380,75 +553,88 @@ def _fill(row: FigureRow, values: dict[str, Any]) -> FigureRow:
     return row
 
 
-def _days(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.timedelta):
-        return round(value.total_seconds() / 86400, 1)
-    return round(float(value) / 86400, 1)  # seconds
+def _days(seconds: float | None) -> float | None:
+    return round(float(seconds) / 86400, 1) if seconds is not None else None
+
+
+def _median_days(values: list[float]) -> float | None:
+    return _days(statistics.median(values)) if values else None
 
 
 def figures(commune: Commune, period: Period, *, now: datetime.datetime | None = None) -> Figures:
     """Complaints received in the period (reports and grievances; a duplicate merged into another report counts
     once, as the report it joined): how many were answered, within the category's target and within the legal
-    date, and the median time from receipt to answer in days, for the commune, per category (top level) and per
-    arrondissement. Three aggregate queries (with the median on PostgreSQL), or four on other databases (the
-    median from the answer times)."""
+    date (both in Morocco's days), and the median time from receipt to answer, for the commune, per category (top
+    level) and per arrondissement. The counts come from one GROUP BY; the medians from PostgreSQL's percentile (one
+    query per grouping), or on other databases from the answer times (one number per answered complaint) sorted
+    here. Every expression is the database's own: no Python function runs per row."""
     now = now or timezone.now()
     today = calendar.local_date(now)
-    complaints = (Complaint.all_communes.filter(commune=commune, received_at__gte=period.start,
-                                                received_at__lt=period.end, merged_into__isnull=True)
-                  .annotate(top=Coalesce("category__parent_id", "category_id"),
-                            area=F("case__arrondissement_id")))
-    duration = ExpressionWrapper(F("answered_at") - F("received_at"), output_field=DurationField())
-    in_sql = connection.vendor == "postgresql"
-    counts = _counts(today)
-    if in_sql:
-        counts["median"] = Median(duration, filter=Q(answered_at__isnull=False), output_field=DurationField())
+    offsets = day_end_offsets(calendar.local_date(period.start) - datetime.timedelta(days=1),
+                              max(calendar.local_date(period.end), today) + datetime.timedelta(days=120))
+    complaints = Complaint.all_communes.filter(commune=commune, received_at__gte=period.start,
+                                               received_at__lt=period.end, merged_into__isnull=True)
+    top = Coalesce("category__parent_id", "category_id")
+    area = F("case__arrondissement_id")
+    answered = Q(answered_at__isnull=False)
+    # One GROUP BY (category, arrondissement): the counts add up to the per-category, per-arrondissement and total
+    # rows here (at most categories × arrondissements rows come back).
+    cells = list(complaints.annotate(top=top, area=area).values("top", "area").annotate(
+        received=Count("id"),
+        answered=Count("id", filter=answered),
+        within_target=Count("id", filter=Q(answered_at__lt=DayEnd("target_due", offsets))),
+        target_due_count=Count("id", filter=answered | Q(target_due__lt=today)),
+        within_legal=Count("id", filter=Q(answered_at__lt=DayEnd("legal_due", offsets))),
+        legal_due_count=Count("id", filter=answered | Q(legal_due__lt=today)),
+    ).order_by())
 
-    with timezone.override(calendar.CASABLANCA):  # answered_at__date: the day in Morocco
-        total_values = complaints.aggregate(**counts)
-        by_top = list(complaints.values("top").annotate(**counts).order_by())
-        by_area = list(complaints.values("area").annotate(**counts).order_by())
-
-    total = _fill(FigureRow(key="", name=""), total_values)
-    names = {c.pk: c for c in Category.all_communes.filter(pk__in=[r["top"] for r in by_top])}
+    names = {c.pk: c for c in Category.all_communes.filter(pk__in={r["top"] for r in cells})}
     areas = {a.pk: a for a in Arrondissement.all_communes.filter(commune=commune)}
-    category_rows = {r["top"]: _fill(FigureRow(key=names[r["top"]].code if r["top"] in names else "",
-                                               name=names[r["top"]].name if r["top"] in names else ""), r)
-                     for r in by_top}
-    area_rows = {r["area"]: _fill(FigureRow(key=areas[r["area"]].slug if r["area"] in areas else "",
-                                            name=areas[r["area"]].name if r["area"] in areas else ""), r)
-                 for r in by_area}
+    category_rows: dict[Any, FigureRow] = {}
+    area_rows: dict[Any, FigureRow] = {}
+    total = FigureRow()
+    for cell in cells:
+        one = _fill(FigureRow(), cell)
+        if cell["top"] not in category_rows:
+            category = names.get(cell["top"])
+            category_rows[cell["top"]] = FigureRow(key=category.code if category else "", source=category)
+        if cell["area"] not in area_rows:
+            arrondissement = areas.get(cell["area"])
+            area_rows[cell["area"]] = FigureRow(key=arrondissement.slug if arrondissement else "",
+                                                source=arrondissement, is_area=True)
+        category_rows[cell["top"]].add(one)
+        area_rows[cell["area"]].add(one)
+        total.add(one)
 
-    if in_sql:
-        total.median_days = _days(total_values.get("median"))
-        for r in by_top:
-            category_rows[r["top"]].median_days = _days(r.get("median"))
-        for r in by_area:
-            area_rows[r["area"]].median_days = _days(r.get("median"))
-    else:
+    if total.answered and connection.vendor == "postgresql":
+        with_answer = complaints.filter(answered)
+        for row in with_answer.annotate(top=top).values("top").annotate(median=Median(AnswerSeconds())).order_by():
+            category_rows[row["top"]].median_days = _days(row["median"])
+        for row in with_answer.annotate(area=area).values("area").annotate(
+                median=Median(AnswerSeconds())).order_by():
+            area_rows[row["area"]].median_days = _days(row["median"])
+        total.median_days = _days(with_answer.aggregate(median=Median(AnswerSeconds()))["median"])
+    elif total.answered:
         per_top: dict[Any, list[float]] = defaultdict(list)
         per_area: dict[Any, list[float]] = defaultdict(list)
         every: list[float] = []
-        for top, area, received, answered in complaints.filter(answered_at__isnull=False).values_list(
-                "top", "area", "received_at", "answered_at").order_by():
-            seconds = (answered - received).total_seconds()
+        for row_top, row_area, seconds in (complaints.filter(answered).annotate(top=top, area=area,
+                                                                                 seconds=AnswerSeconds())
+                                           .values_list("top", "area", "seconds").order_by()):
             every.append(seconds)
-            per_top[top].append(seconds)
-            per_area[area].append(seconds)
-        total.median_days = _days(statistics.median(every)) if every else None
+            per_top[row_top].append(seconds)
+            per_area[row_area].append(seconds)
+        total.median_days = _median_days(every)
         for key, row in category_rows.items():
-            row.median_days = _days(statistics.median(per_top[key])) if per_top.get(key) else None
+            row.median_days = _median_days(per_top.get(key, []))
         for key, row in area_rows.items():
-            row.median_days = _days(statistics.median(per_area[key])) if per_area.get(key) else None
+            row.median_days = _median_days(per_area.get(key, []))
 
-    by_category = sorted(category_rows.values(), key=lambda r: (-r.received, r.name))
-    by_area_list = sorted((r for k, r in area_rows.items() if k is not None), key=lambda r: (-r.received, r.name))
+    # The busiest first; the complaints without an arrondissement last.
+    by_category = sorted(category_rows.values(), key=lambda r: (-r.received, r.key))
+    by_area_list = sorted((r for k, r in area_rows.items() if k is not None), key=lambda r: (-r.received, r.key))
     if None in area_rows:
-        outside = area_rows[None]
-        outside.name = _("No arrondissement (grievances, places without one)")
-        by_area_list.append(outside)
+        by_area_list.append(area_rows[None])
     return Figures(period=period, total=total, by_category=by_category, by_arrondissement=by_area_list)
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from conftest import host_client
@@ -30,13 +31,29 @@ from jamaa.core import tenancy
 pytestmark = pytest.mark.django_db
 
 WEST = (34.04, -6.85)
-EAST = (34.04, -6.73)
+EAST = (34.045, -6.83)
 SALE_BBOX = f"{SALE_BOX[1]},{SALE_BOX[0]},{SALE_BOX[3]},{SALE_BOX[2]}"  # west,south,east,north
+# A box a screen shows at zoom 17 (about 4 km across): the points are sent only for such a box.
+STREETS_BBOX = "-6.86,34.03,-6.82,34.05"
 WIDE_BBOX = "-7.0,33.8,-6.6,34.2"  # Salé and Témara
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    cache.clear()  # the commune's grid is kept a minute
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def many(monkeypatch: Any) -> None:
+    """As if the commune had many reports: below the points' zoom, counts even for these few."""
+    monkeypatch.setattr(selectors, "POINTS_WHEN_FEW", 0)
+
+
 def data(client: Any, **params: Any) -> Any:
-    return client.get(url("reports:map_data"), {"bbox": SALE_BBOX, **params})
+    bbox = STREETS_BBOX if int(params.get("zoom", 0)) >= selectors.POINTS_FROM_ZOOM else SALE_BBOX
+    return client.get(url("reports:map_data"), {"bbox": bbox, **params})
 
 
 def body(response: Any) -> Any:
@@ -46,12 +63,13 @@ def body(response: Any) -> Any:
 
 @pytest.fixture
 def reports(cworld: Any) -> dict[str, Any]:
-    """Three reports in the west of Salé (two of waste, one of lighting), two in the east (one resolved), and what
-    must never show: a grievance given a place, a report of a hidden category, a merged duplicate, Témara's."""
+    """Three reports at one place of Salé (two of waste, one of lighting), two a little east (one resolved), and
+    what must never show: a grievance given a place, a report of a hidden category, a merged duplicate, and
+    Témara's (moved into the same streets, as if the outlines overlapped)."""
     west = [file_report(cworld, point=WEST), file_report(cworld, point=(34.0401, -6.8501)),
             file_report(cworld, "eclairage-panne", point=(34.0402, -6.8502))]
     east = [file_report(cworld, "dechets-conteneur", point=EAST),
-            resolve(cworld, file_report(cworld, "voirie-nid-de-poule", point=(34.0401, -6.7301)))]
+            resolve(cworld, file_report(cworld, "voirie-nid-de-poule", point=(34.0451, -6.8301)))]
     grievance = file_grievance(cworld)
     with tenancy.unscoped():
         Complaint.all_communes.filter(pk=grievance.pk).update(lat=WEST[0], lon=WEST[1])
@@ -64,12 +82,14 @@ def reports(cworld: Any) -> dict[str, Any]:
 
         services.complaint_merge(duplicate=duplicate, into=west[0], actor=cworld.w.admin_sale)
     temara = file_report(cworld, "bruit", commune=cworld.w.temara)
+    with tenancy.unscoped():
+        Complaint.all_communes.filter(pk=temara.pk).update(lat=EAST[0], lon=EAST[1])
     return {"west": west, "east": east, "grievance": grievance, "hidden": hidden, "duplicate": duplicate,
             "temara": temara}
 
 
-def test_low_zoom_gives_counts_per_area(cworld: Any, reports: dict[str, Any]) -> None:
-    response = data(host_client("sale.localhost"), zoom=12)
+def test_low_zoom_gives_counts_per_area(cworld: Any, reports: dict[str, Any], many: None) -> None:
+    response = data(host_client("sale.localhost"), zoom=14)
 
     assert response.status_code == 200
     found = body(response)
@@ -88,7 +108,7 @@ def test_high_zoom_gives_the_reports_without_personal_data(cworld: Any, reports:
     refs = {p["ref"] for p in found["points"]}
     assert refs == {r.reference for r in reports["west"] + reports["east"]}
     point = next(p for p in found["points"] if p["ref"] == reports["east"][1].reference)
-    assert point == {"ref": reports["east"][1].reference, "lat": 34.0401, "lon": -6.7301,
+    assert point == {"ref": reports["east"][1].reference, "lat": 34.0451, "lon": -6.8301,
                      "state": ComplaintState.RESOLVED, "category": "voirie-nid-de-poule"}
     raw = response.content.decode()
     assert "Bennani" not in raw and "612345678" not in raw and "description" not in raw
@@ -97,16 +117,23 @@ def test_high_zoom_gives_the_reports_without_personal_data(cworld: Any, reports:
 def test_grievances_hidden_merged_and_other_communes_reports_never_show(cworld: Any,
                                                                         reports: dict[str, Any]) -> None:
     never = {reports[k].reference for k in ("grievance", "hidden", "duplicate", "temara")}
-    for zoom in (17, 12):
+    points = body(data(host_client("sale.localhost"), zoom=17))
+    assert not never & {p["ref"] for p in points["points"]}
+    assert points["count"] == 5
+    for zoom in (12, 5):
         found = body(host_client("sale.localhost").get(url("reports:map_data"), {"bbox": WIDE_BBOX, "zoom": zoom}))
-        if zoom == 17:
-            assert not never & {p["ref"] for p in found["points"]}
-        assert found["count"] == 5
-    temara = body(host_client("temara.localhost").get(url("reports:map_data"), {"bbox": WIDE_BBOX, "zoom": 17}))
+        assert found["count"] == 5 and found["mode"] == "points"
+        assert not never & {p["ref"] for p in found["points"]}
+    temara = body(data(host_client("temara.localhost"), zoom=17))
     assert [p["ref"] for p in temara["points"]] == [reports["temara"].reference]
 
 
-def test_filters_by_category_state_and_date(cworld: Any, reports: dict[str, Any]) -> None:
+def test_few_reports_show_one_by_one_at_any_zoom(cworld: Any, reports: dict[str, Any]) -> None:
+    found = body(data(host_client("sale.localhost"), zoom=11))
+    assert found["mode"] == "points" and found["count"] == 5
+
+
+def test_filters_by_category_state_and_date(cworld: Any, reports: dict[str, Any], monkeypatch: Any) -> None:
     client = host_client("sale.localhost")
 
     def refs(**params: Any) -> set[str]:
@@ -119,8 +146,9 @@ def test_filters_by_category_state_and_date(cworld: Any, reports: dict[str, Any]
     assert refs(state="resolved") == {east[1].reference}
     assert refs(since=(timezone.localdate() + timedelta(days=1)).isoformat()) == set()
     assert len(refs(since=timezone.localdate().isoformat())) == 5
+    monkeypatch.setattr(selectors, "POINTS_WHEN_FEW", 0)
     clusters = body(data(client, zoom=10, state="received"))
-    assert clusters["count"] == 4
+    assert clusters["mode"] == "clusters" and clusters["count"] == 4
 
 
 @pytest.mark.parametrize("params", [
@@ -148,6 +176,35 @@ def test_bad_parameters_are_a_400_with_a_message(cworld: Any, params: dict[str, 
     assert found["error"] == "bad_request" and found["message"] and found["field"] in params
 
 
+def test_a_box_too_wide_for_its_zoom_gets_counts(cworld: Any, reports: dict[str, Any], many: None) -> None:
+    found = body(host_client("sale.localhost").get(url("reports:map_data"), {"bbox": WIDE_BBOX, "zoom": 18}))
+    assert found["mode"] == "clusters" and found["count"] == 5
+
+
+def test_the_grid_is_shared_by_every_box_at_a_zoom(cworld: Any, reports: dict[str, Any], many: None,
+                                                   django_assert_max_num_queries: Any) -> None:
+    client = host_client("sale.localhost")
+    data(client, zoom=13)
+    with django_assert_max_num_queries(2):  # each request's commune only: the grid comes from the cache
+        moved = client.get(url("reports:map_data"), {"bbox": "-6.87,34.0,-6.80,34.06", "zoom": 13})
+        coarser = client.get(url("reports:map_data"), {"bbox": WIDE_BBOX, "zoom": 8})
+    assert body(moved)["count"] == 5 and body(coarser)["count"] == 5
+
+
+@pytest.mark.parametrize("zoom", [15, 14, 12, 9, 3])
+def test_each_zoom_s_cells_are_those_of_a_grid_drawn_at_that_zoom(cworld: Any, reports: dict[str, Any],
+                                                                  zoom: int) -> None:
+    import math
+    from collections import Counter
+
+    cell = selectors.cell_size(zoom)
+    points = [r for r in reports["west"] + reports["east"]]
+    expected = Counter((math.floor((r.lat + 360) / cell), math.floor((r.lon + 360) / cell)) for r in points)
+    with tenancy.unscoped():
+        grid = selectors.commune_grid(cworld.w.sale, selectors.ReportFilters(), zoom)
+    assert sorted(n for _lat, _lon, n, _open, _last in grid) == sorted(expected.values())
+
+
 def test_too_many_reports_are_capped_and_flagged(cworld: Any, reports: dict[str, Any], monkeypatch: Any) -> None:
     monkeypatch.setattr(selectors, "MAX_POINTS", 3)
     found = body(data(host_client("sale.localhost"), zoom=17))
@@ -156,7 +213,7 @@ def test_too_many_reports_are_capped_and_flagged(cworld: Any, reports: dict[str,
     assert found["points"][0]["ref"] == reports["east"][1].reference
 
 
-def test_the_data_is_cacheable_and_revalidated(cworld: Any, reports: dict[str, Any]) -> None:
+def test_the_data_is_cacheable_and_revalidated(cworld: Any, reports: dict[str, Any], many: None) -> None:
     client = host_client("sale.localhost")
     first = data(client, zoom=12)
     assert "public" in first["Cache-Control"] and "max-age=" in first["Cache-Control"]
@@ -166,20 +223,21 @@ def test_the_data_is_cacheable_and_revalidated(cworld: Any, reports: dict[str, A
     assert again.status_code == 304
 
     file_report(cworld, point=EAST)
+    cache.clear()  # a minute later: the commune's grid is computed again
     changed = client.get(url("reports:map_data"), {"bbox": SALE_BBOX, "zoom": 12}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and body(changed)["count"] == 6
 
 
-def test_the_data_queries_stay_few_whatever_the_number_of_reports(cworld: Any, reports: dict[str, Any],
+def test_the_data_queries_stay_few_whatever_the_number_of_reports(cworld: Any, reports: dict[str, Any], many: None,
                                                                   django_assert_max_num_queries: Any) -> None:
     client = host_client("sale.localhost")
     for _ in range(10):
         file_report(cworld, point=EAST)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):  # the commune of the host, the reports
         assert data(client, zoom=17).status_code == 200
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         assert data(client, zoom=12).status_code == 200
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):  # and the categories
         assert data(client, zoom=12, category="dechets").status_code == 200
 
 

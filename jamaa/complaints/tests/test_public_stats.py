@@ -108,6 +108,24 @@ def test_the_last_12_months_and_other_years(cworld: Any, known: dict[str, Any]) 
     assert last.target_due == 0 and last.within_target_share is None  # its dates have not come yet
 
 
+def test_in_time_means_by_the_end_of_the_day_in_morocco_also_in_ramadan(cworld: Any) -> None:
+    """Morocco is on UTC+1 but on UTC+0 during Ramadan (24 February – 6 April 2025): an answer at 23:30 UTC on the
+    target date is in time in March (23:30 there) and late in May (00:30 the next day there), on both databases."""
+    utc = datetime.fromisoformat
+    cases = [("2025-03-03", "2025-03-10", "2025-03-10T23:30:00+00:00"),  # Ramadan: 23:30 in Morocco, in time
+             ("2025-05-05", "2025-05-12", "2025-05-12T23:30:00+00:00"),  # 00:30 on the 13th in Morocco: late
+             ("2025-05-05", "2025-05-12", "2025-05-12T22:30:00+00:00")]  # 23:30 in Morocco: in time
+    with tenancy.unscoped():
+        from jamaa.complaints.models import Complaint
+
+        for received, target, answered in cases:
+            complaint = file_report(cworld, now=datetime.fromisoformat(f"{received}T10:00:00+01:00"))
+            Complaint.all_communes.filter(pk=complaint.pk).update(
+                target_due=target, answered_at=utc(answered), state="resolved")
+    total = figures(cworld).total
+    assert (total.answered, total.within_target, total.target_due) == (3, 2, 3)
+
+
 @pytest.mark.parametrize("key", ["1999", "3000", "abcd", "2025-01", "-1"])
 def test_an_unknown_period_is_refused(key: str) -> None:
     assert selectors.period_for(key) is None

@@ -131,6 +131,10 @@ def ensure_reports(total: int) -> int:
             Complaint.all_communes.bulk_create(complaints, batch_size=1000)
         done += size
         print(f"  {have + done} reports", flush=True)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh planner statistics after the bulk load (PostgreSQL misplans without them)
     with tenancy.unscoped():
         return Complaint.all_communes.filter(commune=sale).count()
 

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jamaa.catalog.formdef import tr_label
-from jamaa.complaints import geo
+from jamaa.complaints import geo, redact
 from jamaa.complaints import open311_format as fmt_
 from jamaa.complaints.models import (
     OPEN_STATES,
@@ -301,7 +301,7 @@ def _request_item(complaint: Complaint, photo_url: Callable[[Complaint, str], st
         notes = _("This complaint reports the same problem as %(reference)s; it is followed there.") \
             % {"reference": complaint.merged_into.reference if complaint.merged_into else ""}
     else:
-        notes = complaint.answer
+        notes = redact.public(complaint.answer)
     photos: list[Photo] = getattr(complaint, "public_photos", [])
     return {
         "service_request_id": case.reference,
@@ -309,7 +309,7 @@ def _request_item(complaint: Complaint, photo_url: Callable[[Complaint, str], st
         "status_notes": notes or None,
         "service_name": complaint.category.name,
         "service_code": complaint.category.code,
-        "description": complaint.description,
+        "description": redact.public(complaint.description),
         "agency_responsible": case.department.name if case.department is not None else None,
         "service_notice": _service_notice(complaint) if complaint.is_open else None,
         "requested_datetime": fmt_.w3c_datetime(complaint.received_at),

@@ -43,7 +43,7 @@ from jamaa.cases import selectors as case_selectors
 from jamaa.cases.forms import RatingForm, TrackForm
 from jamaa.cases.models import CaseKind
 from jamaa.catalog import formdef
-from jamaa.complaints import followup, selectors, services, workflow
+from jamaa.complaints import followup, redact, selectors, services, workflow
 from jamaa.complaints.models import Complaint, ComplaintState, Photo, Support
 from jamaa.complaints.selectors import STATE_ICONS, STATE_TONES, ComplaintView, ReportFilters
 from jamaa.core import calendar
@@ -216,7 +216,10 @@ def _render_detail(request: HttpRequest, view: ComplaintView, *, rating_form: Ra
         "state_label": ComplaintState(complaint.state).label,
         "tone": STATE_TONES.get(complaint.state, "neutral"),
         "icon": STATE_ICONS.get(complaint.state, ""),
-        "events": selectors.public_timeline(complaint),
+        # Identifiers typed in the texts are masked for the public; the filer reads them as written.
+        "events": selectors.public_timeline(complaint, masked=not view.is_filer),
+        "description": complaint.description if view.is_filer else redact.public(complaint.description),
+        "answer": complaint.answer if view.is_filer else redact.public(complaint.answer),
         "photos": selectors.photos_for(complaint, include_hidden=view.is_filer),
         "extra_answers": _extra_answers(complaint),
         "merged_into": merged_into,

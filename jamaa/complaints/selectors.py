@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from jamaa.cases.forms import REFERENCE_RE, normalise_reference
 from jamaa.cases.models import Case, CaseEvent, CaseKind, CaseState, EventKind
+from jamaa.complaints import redact
 from jamaa.complaints.models import (
     OPEN_STATES,
     Category,
@@ -125,13 +126,14 @@ def complaint_view(request: HttpRequest, reference: str) -> ComplaintView:
                          is_public=is_publicly_visible(complaint))
 
 
-def public_timeline(complaint: Complaint) -> list[dict[str, Any]]:
-    """The moves of the complaint with the texts written for the public (no actor, no internal note)."""
+def public_timeline(complaint: Complaint, *, masked: bool = False) -> list[dict[str, Any]]:
+    """The moves of the complaint with the texts written for the public (no actor, no internal note); `masked`: the
+    identifiers typed in them are masked (`redact.public`) for visitors other than the filer."""
     rows = []
     for event in (CaseEvent.objects.filter(case_id=complaint.case_id, kind=EventKind.TRANSITION, is_public=True)
                   .only("created_at", "from_state", "to_state", "public_text").order_by("created_at", "id")):
         rows.append({"time": event.created_at, "title": event_title(event.from_state, event.to_state),
-                     "text": event.public_text})
+                     "text": redact.public(event.public_text) if masked else event.public_text})
     return rows
 
 

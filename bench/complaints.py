@@ -174,12 +174,29 @@ def multipart(fields: dict[str, str], photo: bytes | None) -> bytes:
     return b"".join(parts)
 
 
-def submission_body(category: int, photo: bytes | None) -> Callable[[random.Random], bytes]:
+def places_in_sale(count: int) -> list[tuple[float, float]]:
+    """`count` points inside Salé's outline (the form refuses a place outside the commune)."""
+    from jamaa.complaints import geo
+    from jamaa.complaints.models import Area
+
+    outline = Area.all_communes.get(commune__slug="sale", arrondissement__isnull=True)
+    rng = random.Random(11)  # noqa: S311 -- places of bench requests
+    places: list[tuple[float, float]] = []
+    while len(places) < count:
+        lat, lon = rng.uniform(outline.min_lat, outline.max_lat), rng.uniform(outline.min_lon, outline.max_lon)
+        if geo.contains(outline.geometry, lat, lon):
+            places.append((lat, lon))
+    return places
+
+
+def submission_body(category: int, photo: bytes | None,
+                    places: list[tuple[float, float]]) -> Callable[[random.Random], bytes]:
     def body(rng: random.Random) -> bytes:
+        lat, lon = rng.choice(places)
         return multipart({
             "csrfmiddlewaretoken": CSRF, "submission_key": secrets.token_urlsafe(24),
             "description": "الأزبال متراكمة في الزنقة منذ ثلاثة أيام ولم تمر شاحنة الجمع.",
-            "category": str(category), "lat": f"{rng.uniform(*LAT_RANGE):.6f}", "lon": f"{rng.uniform(*LON_RANGE):.6f}",
+            "category": str(category), "lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
             "location_source": "pin", "address": "", "follow": "anonymous", "confirm_new": "1",
         }, photo)
     return body
@@ -262,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     reports = ensure_reports(args.reports)
     category = report_category_pk()
     photo = photo_bytes()
+    places = places_in_sale(2000)
     vendor = connection.vendor
     connection.close()
 
@@ -270,13 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Starting gunicorn on 127.0.0.1:{port} (log: {log.relative_to(ROOT)})", flush=True)
     server = start_server(port, args.workers, log)
     form = f"multipart/form-data; boundary={BOUNDARY}"
+
+    def filing(rng: random.Random) -> str:
+        return "/complaints/new/report/"
+
     targets: list[tuple[str, dict[str, Any], set[str]]] = [
         ("bare view", {"path": lambda rng: "/bench/bare"}, {"200"}),
-        ("anonymous report, no photo", {"path": lambda rng: "/complaints/new/report/", "method": "POST",
-                                        "body": submission_body(category, None), "content_type": form}, {"302"}),
-        ("anonymous report, 1 photo (1600×1200 JPEG)",
-         {"path": lambda rng: "/complaints/new/report/", "method": "POST", "body": submission_body(category, photo),
-          "content_type": form}, {"302"}),
+        ("anonymous report, no photo", {"path": filing, "method": "POST", "content_type": form,
+                                        "body": submission_body(category, None, places)}, {"302"}),
+        ("anonymous report, 1 photo (1600×1200 JPEG)", {"path": filing, "method": "POST", "content_type": form,
+                                                        "body": submission_body(category, photo, places)}, {"302"}),
         ("map data, whole commune, zoom 12", {"path": map_path(12, 0.2)}, {"200"}),
         ("map data, district, zoom 15", {"path": map_path(15, 0.02)}, {"200"}),
         ("map data, block, zoom 17", {"path": map_path(17, 0.004)}, {"200"}),

@@ -165,6 +165,9 @@ class Case(models.Model):
             # An administrator's whole-commune queue: with id last, PostgreSQL reads a page in index order without
             # sorting the due date's ties (SQLite appends the rowid to every index anyway).
             models.Index(fields=["commune", "state", "due_date", "id"], name="case_state_due"),
+            # A form sent twice is found by its key; SQLite cannot use the partial unique indexes above for that
+            # lookup (it does not infer `key <> ''` from `key = 'x'`), and complaints are filed without an account.
+            models.Index(fields=["commune", "submission_key"], name="case_submission_key"),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

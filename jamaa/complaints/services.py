@@ -270,7 +270,6 @@ def _existing(commune: Commune, citizen: User | None, key: str) -> Complaint | N
     return getattr(case, "complaint", None) if case is not None else None
 
 
-@transaction.atomic
 def complaint_submit(
     *,
     commune: Commune,
@@ -385,43 +384,46 @@ def complaint_submit(
     if errors:
         raise ValidationError(errors)
 
-    language = _language(language or (citizen.language if citizen is not None else None)
-                         or translation.get_language())
-    department = route(category, arrondissement)
-    due = deadlines(commune, now, category)
-    case = Case(
-        commune=commune, kind=CaseKind.COMPLAINT, department=department, arrondissement=arrondissement,
-        state=CaseState.SUBMITTED, channel=CaseChannel.API if api_key is not None else CaseChannel.ONLINE,
-        citizen=citizen, applicant_name=(citizen.full_name if citizen else " ".join(applicant_name.split())[:150]),
-        applicant_phone=phone, applicant_email=email, language=language,
-        deadline_amount=settings.COMPLAINT_ANSWER_DAYS, deadline_unit="calendar",
-        legal_basis=_in_language(Case(language=language), _("Decree 2-17-265 on complaints and suggestions")),
-        submitted_at=now, due_date=due.legal_due, tracking_code=new_tracking_code(), submission_key=key,
-        data={"category": category.code},
-    )
+    # Checks and photo re-encoding are done: only the writes hold the database (SQLite takes its write lock at
+    # BEGIN IMMEDIATE, so work done inside the transaction would queue every other filing behind it).
     with transaction.atomic():
-        reference = allocate_reference(commune=commune, at=now)
-        case.year, case.number, case.reference = reference.year, reference.number, reference.text
-        case.save()
-    complaint = Complaint.all_communes.create(
-        commune=commune, case=case, kind=category.kind, category=category, state=ComplaintState.RECEIVED,
-        channel=channel, description=description, answers=cleaned_answers, lat=lat, lon=lon,
-        location_source=location_source, address=address, related_reference=related_reference,
-        is_anonymous=citizen is None and contact is None and api_key is None and anonymous,
-        is_public=category.kind == ComplaintKind.REPORT and category.is_public,
-        ack_due=due.ack_due, target_due=due.target_due, legal_due=due.legal_due, received_at=now,
-        open311_token=secrets.token_hex(8) if api_key is not None else "", api_key=api_key,
-    )
-    if contact is not None:
-        ContactCheck.all_communes.filter(pk=contact.pk).update(used_at=now)
-    _store_photos(complaint, checked, citizen)
-    _event(case, kind=EventKind.TRANSITION, actor=citizen, by_staff=False, from_state=CaseState.DRAFT,
-           to_state=CaseState.SUBMITTED, at=now,
-           public_text=_in_language(case, _("Complaint received. The commune answers by %(date)s.")
-                                    % {"date": due.legal_due.isoformat()}))
-    notify(complaint, "complaint_received", tracking_code=display_tracking_code(case.tracking_code))
-    _audit(complaint, "complaint.submitted", citizen, category=category.code, channel=channel,
-           anonymous=complaint.is_anonymous, photos=len(checked))
+        language = _language(language or (citizen.language if citizen is not None else None)
+                             or translation.get_language())
+        department = route(category, arrondissement)
+        due = deadlines(commune, now, category)
+        case = Case(
+            commune=commune, kind=CaseKind.COMPLAINT, department=department, arrondissement=arrondissement,
+            state=CaseState.SUBMITTED, channel=CaseChannel.API if api_key is not None else CaseChannel.ONLINE,
+            citizen=citizen, applicant_name=(citizen.full_name if citizen else " ".join(applicant_name.split())[:150]),
+            applicant_phone=phone, applicant_email=email, language=language,
+            deadline_amount=settings.COMPLAINT_ANSWER_DAYS, deadline_unit="calendar",
+            legal_basis=_in_language(Case(language=language), _("Decree 2-17-265 on complaints and suggestions")),
+            submitted_at=now, due_date=due.legal_due, tracking_code=new_tracking_code(), submission_key=key,
+            data={"category": category.code},
+        )
+        with transaction.atomic():
+            reference = allocate_reference(commune=commune, at=now)
+            case.year, case.number, case.reference = reference.year, reference.number, reference.text
+            case.save()
+        complaint = Complaint.all_communes.create(
+            commune=commune, case=case, kind=category.kind, category=category, state=ComplaintState.RECEIVED,
+            channel=channel, description=description, answers=cleaned_answers, lat=lat, lon=lon,
+            location_source=location_source, address=address, related_reference=related_reference,
+            is_anonymous=citizen is None and contact is None and api_key is None and anonymous,
+            is_public=category.kind == ComplaintKind.REPORT and category.is_public,
+            ack_due=due.ack_due, target_due=due.target_due, legal_due=due.legal_due, received_at=now,
+            open311_token=secrets.token_hex(8) if api_key is not None else "", api_key=api_key,
+        )
+        if contact is not None:
+            ContactCheck.all_communes.filter(pk=contact.pk).update(used_at=now)
+        _store_photos(complaint, checked, citizen)
+        _event(case, kind=EventKind.TRANSITION, actor=citizen, by_staff=False, from_state=CaseState.DRAFT,
+               to_state=CaseState.SUBMITTED, at=now,
+               public_text=_in_language(case, _("Complaint received. The commune answers by %(date)s.")
+                                        % {"date": due.legal_due.isoformat()}))
+        notify(complaint, "complaint_received", tracking_code=display_tracking_code(case.tracking_code))
+        _audit(complaint, "complaint.submitted", citizen, category=category.code, channel=channel,
+               anonymous=complaint.is_anonymous, photos=len(checked))
     return complaint
 
 

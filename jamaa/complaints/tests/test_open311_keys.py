@@ -42,9 +42,10 @@ def test_only_the_communes_administrators_issue_keys(world: Any, who: str) -> No
 
 
 def test_a_key_needs_a_name(world: Any) -> None:
-    with translation.override("en"), pytest.raises(ValidationError) as exc:
-        open311_key_issue(commune=world.sale, name="   ", actor=world.admin_sale)
-    assert exc.value.message_dict == {"name": ["Name the application that will use this key."]}
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as exc:
+            open311_key_issue(commune=world.sale, name="   ", actor=world.admin_sale)
+        assert exc.value.message_dict == {"name": ["Name the application that will use this key."]}
     with pytest.raises(ValidationError):
         open311_key_issue(commune=world.sale, name="x" * 101, actor=world.admin_sale)
 

@@ -96,7 +96,8 @@ def says(response: Any, msgid: str, **params: Any) -> bool:
     """Whether the page shows `msgid` (with `params`) in the page's own language (its <html lang>)."""
     with translation.override(page_language(response)):
         text = gettext(msgid) % params if params else gettext(msgid)
-    return " ".join(re.sub(r"<[^>]+>", "", text).split()) in text_of(response)
+    # Tags become spaces, as in text_of (a translation may glue a word to its <bdi>).
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split()) in text_of(response)
 
 
 def says_plural(response: Any, singular: str, plural: str, count: int) -> bool:

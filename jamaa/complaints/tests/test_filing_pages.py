@@ -195,7 +195,7 @@ def test_the_suggestion_fragment_offers_categories_to_pick(cworld: Any, visitor:
     buttons = re.findall(r'<button type="button" class="chip suggestion" data-category="(\d+)">', body)
     assert 1 <= len(buttons) <= 3
     assert str(cworld.category("eclairage-panne").pk) in buttons
-    assert says(response, "Is it one of these categories? Tap to choose it.")
+    assert says(response, "Is it one of these categories? Tap to choose it.", "fr")  # a fragment: no <html lang>
 
 
 def test_the_suggestion_fragment_is_empty_for_short_or_strange_input(cworld: Any, visitor: Any) -> None:

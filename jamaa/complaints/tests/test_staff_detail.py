@@ -18,12 +18,14 @@ from jamaa.complaints.tests.staff_support import (
     file_grievance,
     file_report,
     fresh,
+    language_of,
     png,
     says,
     staff,
     text_of,
     url,
 )
+from jamaa.complaints.workflow import BY_NAME
 from jamaa.core import tenancy
 from jamaa.core.models import AuditEvent
 
@@ -122,7 +124,10 @@ def test_acknowledging_moves_the_complaint_and_the_citizen_reads_the_standard_te
     again = move(client, complaint, "acknowledge")  # the form sent twice
     assert again.status_code == 302
     assert fresh(complaint).state == ComplaintState.ACKNOWLEDGED
-    assert says(client.get(url(complaint)), "This was already done: %(action)s.", action="Acknowledge")
+    page = client.get(url(complaint))
+    with translation.override(language_of(page)):
+        action = str(BY_NAME["acknowledge"].label)
+    assert says(page, "This was already done: %(action)s.", action=action)
 
 
 def test_resolving_without_an_answer_is_refused_and_what_was_typed_is_kept(cworld: Any, complaint: Any) -> None:

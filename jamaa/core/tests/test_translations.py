@@ -74,6 +74,10 @@ def test_tamazight_is_written_in_tifinagh():
             continue
         text = re.sub(r"%\(\w+\)[sd]|\{\w+\}|<[^>]+>|&\w+;|\S+@\S+|https?://\S+|Jamaa|CIN|SMS|TOTP|E\.164"
                       r"|FreeOTP|Aegis|Google|Microsoft|Authenticator|PDF|JPEG|PNG|JSON|API|MAD|PKCS|Bearer|Authorization"
+                      r"|Open311|GeoReport|GeoJSON|Leaflet|OpenStreetMap|WGS|bbox|zoom|since|status|open|closed|token"
+                      r"|\b[a-z]+(?:_[a-z]+)+\b|\b\w+\.(?:json|xml)\b|\bwest,south,east,north\b|MultiPolygon|Polygon|JavaScript"
+                      # Open311 and map terms, API parameter and file names, form-definition field types.
+                      r"|\b(?:text|textarea|number|choice|yesno)\b"
                       # Quoted words, glosses in brackets and tokens such as application/json or Idempotency-Key
                       # are technical names (form-definition keys, HTTP), the same in every language.
                       r"|“[^”]*”|«[^»]*»|`[^`]*`|\([^)]*\)|\S*[/-]\S*|\btrue\b|\bfalse\b|multipart", "",

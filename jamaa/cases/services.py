@@ -43,8 +43,7 @@ from jamaa.catalog.models import CommuneProcedure
 from jamaa.core import audit, calendar
 from jamaa.core.identifiers import normalize_moroccan_mobile
 from jamaa.core.models import Arrondissement, Commune, Language, Membership, Role, User
-from jamaa.notifications.models import Channel as MessageChannel
-from jamaa.notifications.services import notify_user, queue_message
+from jamaa.notifications.services import notify_applicant
 
 DOC = formdef.DOCUMENT_PREFIX
 MESSAGE_MAX_LENGTH = 5000
@@ -270,17 +269,8 @@ def _notify(case: Case, template: str, **extra: Any) -> None:
         "case": case, "reference": case.reference, "procedure": case.procedure, "due_date": case.due_date,
         "link": _link(case, language), **extra,
     }
-    citizen = case.citizen
-    if citizen is not None:
-        if citizen.is_active and (citizen.phone or citizen.email):
-            notify_user(citizen, template=template, context=context, commune=case.commune)
-        return
-    if case.applicant_phone:
-        queue_message(channel=MessageChannel.SMS, recipient=case.applicant_phone, template=template,
-                      context=context, language=language, commune=case.commune)
-    elif case.applicant_email:
-        queue_message(channel=MessageChannel.EMAIL, recipient=case.applicant_email, template=template,
-                      context=context, language=language, commune=case.commune)
+    notify_applicant(citizen=case.citizen, phone=case.applicant_phone, email=case.applicant_email,
+                     language=language, template=template, context=context, commune=case.commune)
 
 
 def _audit(case: Case, action: str, actor: User | None, **details: Any) -> None:

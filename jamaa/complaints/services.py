@@ -46,7 +46,7 @@ from jamaa.complaints.models import (
 from jamaa.core import audit, calendar
 from jamaa.core.models import Arrondissement, Commune, Department, Language, Membership, Role, User
 from jamaa.notifications.models import Channel as MessageChannel
-from jamaa.notifications.services import notify_user, queue_message
+from jamaa.notifications.services import notify_applicant
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 
@@ -192,16 +192,8 @@ def notify(complaint: Complaint, template: str, **extra: Any) -> None:
         "category": complaint.category.tr("name", language), "legal_due": complaint.legal_due,
         "link": follow_link(complaint, language), **extra,
     }
-    if citizen is not None:
-        if citizen.is_active and (citizen.phone or citizen.email):
-            notify_user(citizen, template=template, context=context, commune=complaint.commune)
-        return
-    if case.applicant_phone:
-        queue_message(channel=MessageChannel.SMS, recipient=case.applicant_phone, template=template,
-                      context=context, language=language, commune=complaint.commune)
-    elif case.applicant_email:
-        queue_message(channel=MessageChannel.EMAIL, recipient=case.applicant_email, template=template,
-                      context=context, language=language, commune=complaint.commune)
+    notify_applicant(citizen=citizen, phone=case.applicant_phone, email=case.applicant_email, language=language,
+                     template=template, context=context, commune=complaint.commune)
 
 
 def _audit(complaint: Complaint, action: str, actor: User | None, **details: Any) -> None:

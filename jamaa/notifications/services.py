@@ -78,6 +78,26 @@ def notify_user(
     )
 
 
+def notify_applicant(
+    *, citizen: User | None, phone: str = "", email: str = "", language: str, template: str,
+    context: dict[str, Any], commune: Commune | None = None,
+) -> OutboundMessage | None:
+    """Tell whoever filed a case or a complaint: the account holder on their own channel and in their language (an
+    inactive account, or one without any address, is not written to), else the phone number, else the e-mail
+    address given without an account, in `language`. None when there is nobody to tell (anonymous)."""
+    if citizen is not None:
+        if citizen.is_active and (citizen.phone or citizen.email):
+            return notify_user(citizen, template=template, context=context, commune=commune)
+        return None
+    if phone:
+        return queue_message(channel=Channel.SMS, recipient=phone, template=template, context=context,
+                             language=language, commune=commune)
+    if email:
+        return queue_message(channel=Channel.EMAIL, recipient=email, template=template, context=context,
+                             language=language, commune=commune)
+    return None
+
+
 def requeue_messages(messages: QuerySet[OutboundMessage]) -> int:
     """Give failed messages a fresh set of attempts (platform operators, after fixing a gateway). Returns how many."""
     from jamaa.notifications.tasks import deliver_message

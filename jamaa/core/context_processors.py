@@ -4,6 +4,49 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
+from django.utils import translation
+
+# The links of the page shell (base.html), by the name the template reads them under. A route that is not installed
+# gives "" and its link is left out.
+NAV_ROUTES = {
+    "home": "home",
+    "set_language": "set_language",
+    "procedures": "catalog:index",
+    "complaints": "complaints:start",
+    "my_requests": "cases:mine",
+    "my_documents": "wallet:mine",
+    "profile": "accounts:profile",
+    "my_data": "accounts:my_data",
+    "backoffice": "backoffice:dashboard",
+    "logout": "accounts:logout",
+    "login": "accounts:login",
+    "signup": "accounts:signup",
+    "dev_outbox": "dev_outbox:list",
+    "track": "cases:track",
+}
+
+_nav_cache: dict[tuple[str, str, str | None], tuple[object, dict[str, str]]] = {}
+
+
+def nav_urls(language: str) -> dict[str, str]:
+    """The shell's links in `language`, reversed once per process (and again whenever the URL resolver is rebuilt,
+    as tests that change the URLs do): a dozen reverses cost a third of rendering a short page."""
+    urlconf = get_urlconf()
+    resolver = get_resolver(urlconf)
+    key = (language, get_script_prefix(), urlconf if isinstance(urlconf, str) or urlconf is None else repr(urlconf))
+    cached = _nav_cache.get(key)
+    if cached is not None and cached[0] is resolver:
+        return cached[1]
+    urls: dict[str, str] = {}
+    with translation.override(language):
+        for name, route in NAV_ROUTES.items():
+            try:
+                urls[name] = reverse(route, urlconf=urlconf)
+            except NoReverseMatch:
+                urls[name] = ""
+    _nav_cache[key] = (resolver, urls)
+    return urls
 
 
 def jamaa(request: HttpRequest) -> dict[str, Any]:

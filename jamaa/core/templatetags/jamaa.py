@@ -4,17 +4,30 @@
   read as link text on the light surfaces of the stylesheet (WCAG 2.1 AA, 4.5:1).
 - `hex_colour`: a #RRGGBB value or a fallback, for colours written into the page's <style>.
 - `badge_tone`: the colour class of a status badge (see components/badge.html).
+- `shell_urls`: the links of the page shell in the active language (`{% shell_urls as nav %}`, base.html).
 
 For query strings use Django's built-in `{% querystring %}` tag (components/pagination.html does).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django import template
 
 register = template.Library()
+
+
+@register.simple_tag
+def shell_urls() -> dict[str, str]:
+    """The page shell's links in the active language, reversed once per process (context_processors.nav_urls)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from jamaa.core.context_processors import nav_urls
+
+    return nav_urls(translation.get_language() or settings.LANGUAGE_CODE)
 
 DEFAULT_BRAND = "#0b5d3b"
 AA_NORMAL_TEXT = 4.5
@@ -59,7 +72,12 @@ def readable_brand(colour: object) -> str:
     Anything that is not #RRGGBB gives the platform's default colour."""
     if not isinstance(colour, str) or not _HEX.match(colour):
         return DEFAULT_BRAND
-    colour = colour.lower()
+    return _readable(colour.lower())
+
+
+@functools.lru_cache(maxsize=256)
+def _readable(colour: str) -> str:
+    """readable_brand of a valid lower-case colour, computed once per colour (every page's header asks for it)."""
     if _worst_contrast(colour) >= AA_NORMAL_TEXT:
         return colour
     r, g, b = _channels(colour)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +60,26 @@ def issue_act(world, procedures, arabic_citizen, documents_root) -> Callable[...
         return IssuedDocument.all_communes.get(case=case)
 
     return issue
+
+
+@pytest.fixture
+def fresh_trust_list() -> Iterator[None]:
+    """Each test has its own keys: never reuse the trust list another test cached (on_commit does not run here).
+    Modules that verify use it for every test: `pytestmark = [..., pytest.mark.usefixtures("fresh_trust_list")]`."""
+    from django.core.cache import cache
+
+    from jamaa.documents import verification
+
+    cache.delete(verification.TRUST_LIST_CACHE_KEY)
+    yield
+    cache.delete(verification.TRUST_LIST_CACHE_KEY)
+
+
+@pytest.fixture
+def act_file(issue_act, tmp_path: Path) -> tuple[Any, Path]:
+    """An issued act and its PDF copied to a file, as the citizen downloads it."""
+    document = issue_act()
+    path = tmp_path / "act.pdf"
+    with document.pdf.open("rb") as file:
+        path.write_bytes(file.read())
+    return document, path

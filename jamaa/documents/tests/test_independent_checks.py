@@ -15,24 +15,16 @@ import cbor2
 import pytest
 import zxingcpp
 from django.conf import settings
-from django.core.cache import cache
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from jamaa.documents import issuance, keys, payload, verification
 from jamaa.documents.tests.conftest import ADDRESS_AR, CIN, HOLDER_AR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_trust_list")]
 
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-
-@pytest.fixture(autouse=True)
-def _fresh_trust_list():
-    """Each test has its own keys: never reuse the trust list another test cached (on_commit does not run here)."""
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
-    yield
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,15 +32,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     if path is None:
         pytest.fail(f"{args[0]} is missing: install poppler-utils / libnss3-tools (scripts/lib.sh does it).")
     return subprocess.run([path, *args[1:]], capture_output=True, text=True, check=False)
-
-
-@pytest.fixture
-def act_file(issue_act, tmp_path: Path) -> tuple[object, Path]:
-    document = issue_act()
-    path = tmp_path / "act.pdf"
-    with document.pdf.open("rb") as file:
-        path.write_bytes(file.read())
-    return document, path
 
 
 @pytest.fixture

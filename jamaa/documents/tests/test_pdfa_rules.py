@@ -16,13 +16,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from django.core.cache import cache
 from pyhanko.pdf_utils.generic import DictionaryObject, NameObject, StreamObject
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from jamaa.documents import verification
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_trust_list")]
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -36,19 +33,10 @@ NS = {
 PRINT, FORBIDDEN_FLAGS = 4, 1 | 2 | 32 | 256
 
 
-@pytest.fixture(autouse=True)
-def _fresh_trust_list():
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
-    yield
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
-
 
 @pytest.fixture
-def act(issue_act, tmp_path: Path) -> tuple[Path, PdfFileReader]:
-    document = issue_act()
-    path = tmp_path / "act.pdf"
-    with document.pdf.open("rb") as file:
-        path.write_bytes(file.read())
+def act(act_file) -> tuple[Path, PdfFileReader]:
+    _document, path = act_file
     return path, PdfFileReader(path.open("rb"), strict=True)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import typst
-from django.core.cache import cache
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -21,15 +20,8 @@ from jamaa.documents.pdfcheck import check_pdf
 from jamaa.documents.seal import ensure_dev_pki, seal_with
 from jamaa.documents.tests.conftest import HOLDER_AR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_trust_list")]
 
-
-@pytest.fixture(autouse=True)
-def _fresh_trust_list():
-    """Each test has its own keys: never reuse the trust list another test cached (on_commit does not run here)."""
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
-    yield
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
 
 
 @pytest.fixture(scope="module")

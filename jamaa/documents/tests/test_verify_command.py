@@ -12,25 +12,18 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from jamaa.documents import issuance, keys, kinds, verification
+from jamaa.documents import issuance, keys, kinds
 from jamaa.documents.tests.conftest import ADDRESS_AR, CIN, HOLDER_AR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_trust_list")]
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_trust_list():
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
-    yield
-    cache.delete(verification.TRUST_LIST_CACHE_KEY)
 
 
 @pytest.fixture

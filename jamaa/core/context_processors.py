@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 # The links of the page shell (base.html), by the name the template reads them under. A route that is not installed
 # gives "" and its link is left out.
@@ -47,6 +49,38 @@ def nav_urls(language: str) -> dict[str, str]:
                 urls[name] = ""
     _nav_cache[key] = (resolver, urls)
     return urls
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url: str
+    label: str
+    current: bool
+
+
+def nav_items(request: HttpRequest | None, *, authenticated: bool, staff: bool) -> list[NavItem]:
+    """The main navigation's links for this visitor, in the active language, the current page's marked (the links
+    of base.html, built here once rather than as three dozen template nodes on every page)."""
+    urls = nav_urls(translation.get_language() or settings.LANGUAGE_CODE)
+    match = getattr(request, "resolver_match", None)
+    name, namespace = (match.url_name, match.namespace) if match is not None else ("", "")
+    entries: list[tuple[str, str, bool]] = [
+        ("home", _("Home"), name == "home"),
+        ("procedures", _("Procedures"), namespace == "catalog" and name == "index"),
+        ("complaints", _("Complaints"), namespace == "complaints"),
+    ]
+    if authenticated:
+        entries += [
+            ("my_requests", _("My requests"), namespace == "cases" and name == "mine"),
+            ("my_documents", _("My documents"), namespace == "wallet"),
+            ("profile", _("My account"), name == "profile"),
+            ("my_data", _("My data"), name == "my_data"),
+        ]
+        if staff:
+            entries.append(("backoffice", _("Back office"), namespace == "backoffice"))
+    else:
+        entries += [("login", _("Log in"), name == "login"), ("signup", _("Create an account"), name == "signup")]
+    return [NavItem(urls[key], label, current) for key, label, current in entries if urls[key]]
 
 
 def jamaa(request: HttpRequest) -> dict[str, Any]:

@@ -5,6 +5,7 @@
 - `hex_colour`: a #RRGGBB value or a fallback, for colours written into the page's <style>.
 - `badge_tone`: the colour class of a status badge (see components/badge.html).
 - `shell_urls`: the links of the page shell in the active language (`{% shell_urls as nav %}`, base.html).
+- `shell_nav`: the main navigation's links for this visitor, the current page's marked (base.html).
 
 For query strings use Django's built-in `{% querystring %}` tag (components/pagination.html does).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from django import template
 
@@ -28,6 +30,16 @@ def shell_urls() -> dict[str, str]:
     from jamaa.core.context_processors import nav_urls
 
     return nav_urls(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@register.simple_tag(takes_context=True)
+def shell_nav(context: template.Context) -> list[Any]:
+    """The main navigation's links for the visitor of this page (context_processors.nav_items)."""
+    from jamaa.core.context_processors import nav_items
+
+    user = context.get("user")
+    return nav_items(context.get("request"), authenticated=bool(user is not None and user.is_authenticated),
+                     staff=bool(context.get("membership")))
 
 DEFAULT_BRAND = "#0b5d3b"
 AA_NORMAL_TEXT = 4.5

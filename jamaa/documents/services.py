@@ -12,30 +12,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from jamaa.core import audit, tenancy
 from jamaa.core.models import Commune, User
 from jamaa.documents import keys, keystore, payload
-from jamaa.documents.models import SigningKey
-
-DEFAULT_LISTED_YEARS = 5
+from jamaa.documents.models import IssuedDocument, SigningKey
 
 
 def _now(now: datetime | None) -> datetime:
     return (now or timezone.now()).astimezone(UTC)
-
-
-def _years_before(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year - years, day=28)
-
-
-def listed_years() -> int:
-    return int(getattr(settings, "DOCUMENT_KEY_LISTED_YEARS", DEFAULT_LISTED_YEARS))
 
 
 def _key_add(*, commune: Commune, public_key: ec.EllipticCurvePublicKey, source: str, private_key_pem: str = "",
@@ -264,13 +251,16 @@ def signer_for(signing_key: SigningKey) -> payload.RawSigner:
 
 
 def listed_keys(*, now: datetime | None = None):
-    """The keys of the trust list: published, and either current or retired less than N years ago (documents are
-    not modelled yet, so how long a retired key's documents stay valid is this setting)."""
+    """The keys of the trust list: published, and either still in their window of use (or announced for later), or
+    retired but the key of a document that has not expired yet. A document without an end of validity keeps its
+    key listed; a revoked one too, so that it verifies as revoked rather than as unknown until it expires."""
     now = _now(now)
-    horizon = _years_before(now, listed_years())
+    live_document = IssuedDocument.all_communes.filter(signing_key=OuterRef("pk")).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gte=now)
+    )
     return (
         SigningKey.all_communes.filter(published_at__lte=now, commune__is_active=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=horizon))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now) | Exists(live_document))
         .order_by("valid_from", "kid")
     )
 

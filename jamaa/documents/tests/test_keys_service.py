@@ -62,8 +62,7 @@ def test_rotation_closes_the_old_window_at_the_new_keys_first_day(world):
     assert services.current_signing_key(world.temara, at=later + timedelta(days=7)) is None
 
 
-def test_the_trust_list_lists_published_keys_and_drops_them_years_after_retirement(world, settings):
-    settings.DOCUMENT_KEY_LISTED_YEARS = 5
+def test_the_trust_list_lists_published_keys_and_drops_a_retired_key_that_signed_nothing(world):
     old = services.key_create(commune=world.sale, publish_days_before_use=0, now=T0)
     new = services.key_rotate(commune=world.sale, now=T0 + timedelta(days=30))
     temara = services.key_create(commune=world.temara, now=T0 + timedelta(days=40))

@@ -14,32 +14,15 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from django import template
+from django.conf import settings
+from django.utils import translation
+
+from jamaa.core.shell import NavItem, nav_items, nav_urls
 
 register = template.Library()
 
-
-@register.simple_tag
-def shell_urls() -> dict[str, str]:
-    """The page shell's links in the active language, reversed once per process (context_processors.nav_urls)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    from jamaa.core.context_processors import nav_urls
-
-    return nav_urls(translation.get_language() or settings.LANGUAGE_CODE)
-
-
-@register.simple_tag(takes_context=True)
-def shell_nav(context: template.Context) -> list[Any]:
-    """The main navigation's links for the visitor of this page (context_processors.nav_items)."""
-    from jamaa.core.context_processors import nav_items
-
-    user = context.get("user")
-    return nav_items(context.get("request"), authenticated=bool(user is not None and user.is_authenticated),
-                     staff=bool(context.get("membership")))
 
 DEFAULT_BRAND = "#0b5d3b"
 AA_NORMAL_TEXT = 4.5
@@ -138,3 +121,17 @@ def badge_tone(status: object) -> str:
     """success, danger, warning, info or neutral for a status value (neutral when the status is not known)."""
     key = str(status or "").strip().lower().replace("-", "_").replace(" ", "_")
     return BADGE_TONES.get(key, "neutral")
+
+
+@register.simple_tag
+def shell_urls() -> dict[str, str]:
+    """The page shell's links in the active language, reversed once per process (shell.nav_urls)."""
+    return nav_urls(translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@register.simple_tag(takes_context=True)
+def shell_nav(context: template.Context) -> list[NavItem]:
+    """The main navigation's links for the visitor of this page (shell.nav_items)."""
+    user = context.get("user")
+    return nav_items(context.get("request"), authenticated=bool(user is not None and user.is_authenticated),
+                     staff=bool(context.get("membership")))
